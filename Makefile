@@ -1,0 +1,52 @@
+# The compendium's two commands (see README.md):
+#   make reproduce   run every numbered notebook on the embedded default (papermill)
+#   make test        unit tests + nbval on the executed notebooks (what CI runs)
+# Both set up .venv first (idempotent: skipped when pyproject/constraints are unchanged).
+#
+# Overrides for reproduce: NB="01 03" (notebook numbers), PROFILE=quick|default|paper,
+# SEED=1, PARAMS="-p device cuda -p epochs 5", OUT=/some/dir (tables/figures go there).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+STAMP  := $(VENV)/.emolib-installed
+NB ?=
+PROFILE ?=
+SEED ?=
+PARAMS ?=
+OUT ?=
+
+.PHONY: setup reproduce test unit nbval clean-cache help
+
+help:
+	@echo "make reproduce [NB='00 01'] [PROFILE=quick|default|paper] [SEED=n] [PARAMS='-p k v']"
+	@echo "make test      # pytest unit tests + nbval on the committed notebooks"
+
+setup: $(STAMP)
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml constraints.txt | $(VPY)
+	$(VPY) -m pip install --quiet --upgrade "pip>=23"
+	$(VPY) -m pip install --quiet -c constraints.txt "torch==2.13.0" "setuptools<81" wheel
+	$(VPY) -m pip install --quiet -c constraints.txt -e ".[all]"
+	@if $(VPY) -m pip freeze | grep -i '^nvidia'; then \
+	  echo "ERROR: CUDA packages were installed; torch must stay the CPU build 2.13.0" >&2; exit 1; fi
+	$(VPY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (emolib)" >/dev/null
+	$(VPY) scripts/warmup.py
+	touch $(STAMP)
+
+reproduce: $(STAMP)
+	$(VPY) scripts/reproduce.py $(if $(NB),--nb $(NB)) $(if $(PROFILE),--profile $(PROFILE)) \
+	  $(if $(SEED),--seed $(SEED)) $(if $(OUT),--out $(OUT)) $(PARAMS)
+
+test: $(STAMP)
+	$(VPY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --nbval-cell-timeout=1800 -p no:cacheprovider
+
+unit: $(STAMP)
+	$(VPY) -m pytest tests -q
+
+clean-cache:
+	rm -rf $${EMOLIB_CACHE:-$$HOME/.cache/emolib}

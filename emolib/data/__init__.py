@@ -1,0 +1,1 @@
+"""Data: label taxonomies, the embedded emotion world, and real-dataset readers."""

@@ -1,0 +1,1 @@
+"""Encoders: audio, text, image and symbolic models, and projection/classifier heads."""

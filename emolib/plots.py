@@ -1,0 +1,61 @@
+"""Plotting defaults and figure writing shared by the notebooks.
+
+``set_style()`` once per notebook; ``save_figure(fig, name)`` writes ``figures/<name>``
+atomically, with PNG metadata stripped so the same figure gives the same bytes.
+
+Notebooks: all.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+
+from emolib.io import atomic_path
+from emolib.paths import figures_dir
+
+__all__ = ["set_style", "save_figure", "va_plane", "label_palette"]
+
+
+def set_style(context: str = "notebook") -> None:
+    """Seaborn whitegrid style, legible fonts, fixed DPI for stable figure files."""
+    sns.set_theme(context=context, style="whitegrid", palette="tab10")
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 120, "savefig.bbox": "tight",
+                         "axes.titleweight": "bold", "svg.hashsalt": "emolib"})
+
+
+def save_figure(fig: plt.Figure, name: str, directory: Path | None = None) -> Path:
+    """Save ``fig`` as ``figures/<name>`` (PNG or SVG by extension) atomically; return path."""
+    if not name.endswith((".png", ".svg", ".pdf")):
+        raise ValueError(f"figure name must end with .png, .svg or .pdf, got {name!r}")
+    target = (directory or figures_dir()) / name
+    metadata = {"Software": None} if name.endswith(".png") else {"Date": None}
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, metadata=metadata)
+    return target
+
+
+def label_palette(labels: Sequence[str], palette: str = "tab10") -> dict[str, tuple]:
+    """A fixed label → colour mapping (same colours for the same label order)."""
+    colours = sns.color_palette(palette, n_colors=max(len(labels), 1))
+    return {lab: colours[i % len(colours)] for i, lab in enumerate(labels)}
+
+
+def va_plane(ax: plt.Axes, points: dict[str, tuple[float, float]], *, marker: str = "o",
+             colour: str | tuple | None = None, annotate: bool = True, size: float = 60,
+             label: str | None = None) -> plt.Axes:
+    """Draw labelled points on the valence–arousal plane ([0, 1]², quadrant lines at 0.5)."""
+    xs = np.array([p[0] for p in points.values()])
+    ys = np.array([p[1] for p in points.values()])
+    ax.scatter(xs, ys, marker=marker, s=size, color=colour, label=label, zorder=3,
+               edgecolor="white", linewidth=0.5)
+    if annotate:
+        for (name, (x, y)) in points.items():
+            ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=9)
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--", zorder=1)
+    ax.axvline(0.5, color="grey", lw=0.8, ls="--", zorder=1)
+    ax.set(xlim=(-0.02, 1.05), ylim=(-0.02, 1.05), xlabel="valence", ylabel="arousal")
+    return ax

@@ -1,0 +1,120 @@
+"""Run the numbered notebooks through papermill, in order, and print a timing summary.
+
+Usage (normally through ``make reproduce``)::
+
+    python scripts/reproduce.py [--nb 00 02] [--profile quick] [--seed 1] [-p key value ...]
+
+Each ``notebooks/NN_name.py`` (jupytext py:percent, the reviewed source) is paired into
+``NN_name.ipynb`` and executed in place with its default parameters, so the committed
+notebooks carry the outputs of the default run. With any override (profile, seed, -p) the
+executed copies go to ``notebooks/executed/`` instead and the committed ones stay as they
+are; tables and figures are written by the notebooks themselves (``--out`` redirects them).
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill as pm
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def _value(text: str):
+    """Parse a -p value like papermill's CLI: Python literal if possible, else a string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def numbered_sources() -> list[Path]:
+    """All ``NN_*.py`` jupytext sources in notebooks/, in numeric order."""
+    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+
+
+def pair(source: Path, directory: Path) -> Path:
+    """Write the unexecuted ``.ipynb`` twin of a py:percent source into ``directory``."""
+    target = directory / source.with_suffix(".ipynb").name
+    nb = jupytext.read(source)
+    for i, cell in enumerate(nb.cells):  # stable cell ids -> stable notebook files
+        cell["id"] = f"{source.stem[:2]}-{i:03d}"
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (emolib)",
+                                 "language": "python"}
+    nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
+    nbformat.write(nb, str(target))
+    return target
+
+
+def clean(path: Path) -> None:
+    """Drop papermill's volatile timing metadata so re-runs give small diffs."""
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, str(path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nb", nargs="*", default=None, help="notebook numbers, e.g. 00 02")
+    ap.add_argument("--profile", default=None, help="quick | default | paper")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--out", default=None, help="folder for paper_tables/ and figures/")
+    ap.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"))
+    ap.add_argument("--kernel", default="python3")
+    args = ap.parse_args(argv)
+
+    sources = numbered_sources()
+    if args.nb:
+        wanted = {n.zfill(2) for n in args.nb}
+        unknown = wanted - {s.name[:2] for s in sources}
+        if unknown:
+            ap.error(f"--nb: no notebook numbered {sorted(unknown)}; have {[s.name[:2] for s in sources]}")
+        sources = [s for s in sources if s.name[:2] in wanted]
+    params = {k: _value(v) for k, v in args.param}
+    if args.profile is not None:
+        params["profile"] = args.profile
+    if args.seed is not None:
+        params["seed"] = args.seed
+    if args.out:
+        os.environ["EMOLIB_OUTPUT"] = str(Path(args.out).resolve())
+    executed_dir = NOTEBOOKS / "executed" if params else NOTEBOOKS
+    executed_dir.mkdir(exist_ok=True)
+
+    summary = []
+    for src in sources:
+        nb_in = pair(src, executed_dir)
+        nb_out = nb_in
+        print(f"== {src.name}  parameters={json.dumps(params) if params else 'defaults'}", flush=True)
+        t0 = time.perf_counter()
+        status = "ok"
+        try:
+            pm.execute_notebook(str(nb_in), str(nb_out), parameters=params, kernel_name=args.kernel,
+                                cwd=str(NOTEBOOKS), progress_bar=False, log_output=False)
+        except pm.PapermillExecutionError as exc:  # keep going; report at the end
+            status = f"FAILED in cell {exc.exec_count}: {exc.ename}: {exc.evalue[:200]}"
+        except Exception as exc:  # noqa: BLE001 - a kernel crash etc.; report at the end
+            status = f"FAILED: {type(exc).__name__}: {str(exc).strip()[:200]}"
+        clean(nb_out)
+        summary.append((src.stem, time.perf_counter() - t0, status))
+        print(f"   {status} in {summary[-1][1]:.1f} s", flush=True)
+
+    print("\nnotebook                        seconds  status")
+    for name, secs, status in summary:
+        print(f"{name:<30} {secs:8.1f}  {status}")
+    print(f"{'total':<30} {sum(s for _, s, _ in summary):8.1f}")
+    return 0 if all(s == "ok" for _, _, s in summary) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
