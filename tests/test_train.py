@@ -1,0 +1,93 @@
+"""The fit loop and the checkpoint cache."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from emolib.train import cached_model, fit, params_key
+
+
+def _data(seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(256, 3, generator=g)
+    w = torch.tensor([[1.5], [-2.0], [0.5]])
+    return x, x @ w + 0.3
+
+
+def _loaders():
+    x, y = _data()
+    train = [(x[i:i + 32], y[i:i + 32]) for i in range(0, 192, 32)]
+    val = [(x[192:], y[192:])]
+    return train, val
+
+
+def _linear(seed: int) -> nn.Linear:
+    torch.manual_seed(seed)
+    return nn.Linear(3, 1)
+
+
+def mse(model, batch):
+    x, y = batch
+    return nn.functional.mse_loss(model(x), y)
+
+
+def test_fit_recovers_a_linear_map_and_is_deterministic():
+    train, val = _loaders()
+    # the model's initialisation is the caller's random choice: seed before building it
+    r1 = fit(_linear(7), mse, train, val, epochs=60, lr=0.05, seed=1, progress=False)
+    r2 = fit(_linear(7), mse, train, val, epochs=60, lr=0.05, seed=1, progress=False)
+    assert torch.allclose(r1.model.weight, torch.tensor([[1.5, -2.0, 0.5]]), atol=0.05)
+    assert torch.equal(r1.model.weight, r2.model.weight)
+    assert list(r1.history.columns) == ["epoch", "train_loss", "val_loss"]
+    assert r1.history.val_loss.iloc[r1.best_epoch - 1] == r1.history.val_loss.min()
+
+
+def test_best_epoch_weights_are_restored():
+    train, val = _loaders()
+    # lr far too large: the loss diverges after the first epochs, the best epoch is early
+    res = fit(nn.Linear(3, 1), mse, train, val, epochs=8, lr=1.5, optimizer="sgd", seed=0,
+              progress=False)
+    best = res.history.val_loss.min()
+    x, y = val[0]
+    assert float(mse(res.model, (x, y))) == pytest.approx(best, rel=1e-5)
+
+
+def test_patience_stops_early_and_val_metric_selects():
+    train, val = _loaders()
+    calls = []
+
+    def metric(model):  # pretend the metric peaks at epoch 2
+        calls.append(1)
+        return -abs(len(calls) - 2)
+
+    res = fit(nn.Linear(3, 1), mse, train, val, epochs=20, lr=0.01, seed=0, patience=3,
+              val_metric=metric, progress=False)
+    assert res.best_epoch == 2 and len(res.history) == 5
+
+
+def test_bad_arguments_are_named():
+    train, _ = _loaders()
+    with pytest.raises(ValueError, match="epochs"):
+        fit(nn.Linear(3, 1), mse, train, epochs=0, lr=0.1)
+    with pytest.raises(ValueError, match="optimizer"):
+        fit(nn.Linear(3, 1), mse, train, epochs=1, lr=0.1, optimizer="lbfgs")
+
+
+def test_cached_model_trains_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path))
+    trained = []
+
+    def train(model):
+        trained.append(1)
+        with torch.no_grad():
+            model.weight.fill_(3.0)
+
+    m1 = cached_model("lin", {"seed": 0}, lambda: nn.Linear(2, 1), train)
+    m2 = cached_model("lin", {"seed": 0}, lambda: nn.Linear(2, 1), train)
+    assert trained == [1] and torch.equal(m1.weight, m2.weight)
+    assert torch.all(m2.weight == 3.0)
+    cached_model("lin", {"seed": 1}, lambda: nn.Linear(2, 1), train)
+    assert trained == [1, 1]
+    assert len(list((tmp_path / "checkpoints").glob("lin-*.pt"))) == 2
+    assert params_key("a", {"x": 1, "y": 2}) == params_key("a", {"y": 2, "x": 1})
