@@ -11,15 +11,18 @@ Notebooks: 01_won2021, 02_emoclim2024, 03_chowdhury2023, 04_zhu2023.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping
+import random
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -135,6 +138,18 @@ def fit(model: nn.Module, loss_fn: LossFn, train_loader: Iterable[Any],
     return FitResult(model=model, history=pd.DataFrame(rows), best_epoch=best_epoch)
 
 
+@contextlib.contextmanager
+def _preserved_rng_state() -> Iterator[None]:
+    """Restore Python's, NumPy's and torch's global RNG state on exit."""
+    py_state, np_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
+
+
 def params_key(name: str, params: Mapping[str, Any]) -> str:
     """A short, stable hash of (name, params) — params must be JSON-serialisable."""
     blob = json.dumps({"name": name, "params": params}, sort_keys=True, default=str)
@@ -149,16 +164,19 @@ def cached_model(name: str, params: Mapping[str, Any], build: Callable[[], nn.Mo
     ``train(model)`` trains it in place. The ``state_dict`` is stored atomically as
     ``cache_dir("checkpoints")/<name>-<hash(name, params)>.pt`` (tensors only, loaded
     with ``weights_only=True``). Put everything that changes the trained weights (seed,
-    data profile, epochs, widths) into ``params``.
+    data profile, epochs, widths) into ``params``. The global random state (Python,
+    NumPy, torch) is the same after a cache hit as after a miss, so what a notebook does
+    next does not depend on whether the cache was warm.
     """
     path = cache_dir("checkpoints") / f"{name}-{params_key(name, params)}.pt"
-    model = build()
-    if path.exists() and not refresh:
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-        log.info("loaded cached %s from %s", name, path)
-        model.eval()
-        return model
-    train(model)
+    with _preserved_rng_state():  # a cache hit and a miss leave the global RNGs alike
+        model = build()
+        if path.exists() and not refresh:
+            model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+            log.info("loaded cached %s from %s", name, path)
+            model.eval()
+            return model
+        train(model)
     model.cpu()
     with atomic_path(path) as tmp:
         torch.save(model.state_dict(), tmp)

@@ -1,6 +1,7 @@
 """The fit loop and the checkpoint cache."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -91,3 +92,20 @@ def test_cached_model_trains_once(tmp_path, monkeypatch):
     assert trained == [1, 1]
     assert len(list((tmp_path / "checkpoints").glob("lin-*.pt"))) == 2
     assert params_key("a", {"x": 1, "y": 2}) == params_key("a", {"y": 2, "x": 1})
+
+
+def test_cache_hit_and_miss_leave_the_same_global_rng_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path))
+
+    def train(model):
+        torch.rand(100)  # training consumes random numbers ...
+        np.random.rand(10)
+
+    draws = []
+    for _ in range(2):  # ... on the first (cold) call only
+        torch.manual_seed(0)
+        np.random.seed(0)
+        cached_model("rng", {}, lambda: nn.Linear(2, 1), train)
+        draws.append((torch.rand(3), np.random.rand(3)))
+    assert torch.equal(draws[0][0], draws[1][0])
+    assert np.array_equal(draws[0][1], draws[1][1])
