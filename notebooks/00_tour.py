@@ -138,6 +138,249 @@ plt.show()
 
 # %% [markdown]
 # ## The emotion world
+#
+# **What it is.** `emolib.data.world` is a deterministic, seeded generator. Each item
+# starts as a *latent emotion*: a category of one of the taxonomies above and a point on
+# the valence–arousal plane drawn around that category's centroid (`spread` sets the
+# difficulty); with probability `label_noise` the *observed* label is swapped for a nearby
+# category, the way annotators disagree. Renderers then turn the latent point into
+#
+# - **music** (AudioSet-mood role, 7 labels): a composed clip — melody, chords, bass,
+#   drums — whose mode, harmony, tempo, density, loudness, articulation, register and
+#   instrumentation follow the latent point, kept as MIDI and synthesised to 16 kHz audio
+#   by a pure-numpy synthesiser, with tags and a caption;
+# - **piano clips** (EMOPIA role, quadrants Q1–Q4), grouped into "songs";
+# - a **paired audio–MIDI corpus** (MAESTRO role) for pre-training;
+# - **expressive performances** (Con Espressione role): the same score played several
+#   ways, with mid-level ground truth and free-text listener descriptions; plus
+#   **mid-level training clips**;
+# - **texts**: fairy-tale snippets by three "authors" (Alm role, 5 labels) and
+#   first-person situation reports (ISEAR role, 7 labels);
+# - **images** (DeepEmotion role, 8 labels): colour, shape, texture and clutter follow
+#   the latent point, plus label motifs that overlap between neighbouring emotions.
+#
+# **What it is not.** The cue rules (which chords sound sad, which colours look angry,
+# which words a fearful story uses) were *written by this project*, loosely following
+# music- and colour-emotion research. The world is a teaching and testing instrument: it
+# lets every pipeline run offline in minutes, on real signal, with known ground truth.
+# It is **never the papers' data**, and numbers measured on it are not comparable with
+# the published ones; every table says which data produced it.
+#
+# The world is built once per `(seed, profile)` into the cache (`EMOLIB_CACHE`, default
+# the user cache folder) and loaded from there afterwards (a manifest holds the SHA-256
+# of every file: the same seed and profile give byte-identical worlds).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from IPython.display import Audio, Markdown, display
+import librosa
+import pretty_midi
+
+from emolib import features, tables
+from emolib.data.world import learnability_table, make_world
+
+world = make_world(seed=seed, profile=profile)
+print(world)
+
+# %% [markdown]
+# One table per dataset role, with the number of items per split. Music, the mid-level
+# clips, the paired corpus and the images are split 80/10/10 stratified by label, ISEAR
+# 70/15/15; the piano clips are split 7:2:1 *by song* (no song in two splits, as in
+# Zhu 2023 / EMOPIA); Alm gets a stratified default split, and `01_won2021` also splits it
+# by author; performances are evaluated leave-one-piece-out in `03_chowdhury2023`.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+tables.show(world.summary())
+noisy = {name: float((df["label"] != df["true_label"]).mean())
+         for name, df in world.tables.items() if "true_label" in df.columns and len(df)}
+print("share of observed labels that differ from the latent class:",
+      ", ".join(f"{k} {v:.3f}" for k, v in noisy.items()))
+
+# %% [markdown]
+# ### The latent valence–arousal points, per modality
+#
+# Each dot is one item, coloured by its latent class. Classes overlap where their
+# centroids are close (angry/scary, fear/anger/disgust, sad/sadness): exactly the pairs
+# the papers' label mappings have to bridge.
+
+# %%
+va_sets = {"music (AudioSet moods)": ("audioset", world.music), "piano (EMOPIA)": ("emopia", world.piano),
+           "stories (Alm)": ("alm", world.alm), "situations (ISEAR)": ("isear", world.isear),
+           "images (DeepEmotion)": ("deepemotion", world.images)}
+fig, axes = plt.subplots(1, len(va_sets), figsize=(4.4 * len(va_sets), 4.6), sharex=True, sharey=True)
+for ax, (title, (tax, df)) in zip(axes, va_sets.items()):
+    pal = plots.label_palette(list(tx.TAXONOMIES[tax]))
+    for lab in tx.TAXONOMIES[tax]:
+        sub = df[df["true_label"] == lab] if "true_label" in df.columns else df[df["label"] == lab]
+        ax.scatter(sub["valence"], sub["arousal"], s=7, alpha=0.55, color=pal[lab], label=lab)
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    ax.axvline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set(title=title, xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xlabel="valence")
+    ax.legend(fontsize=7, markerscale=2, loc="lower right", frameon=True)
+axes[0].set_ylabel("arousal")
+plots.save_figure(fig, "tour_world_va.png")
+plt.show()
+
+# %% [markdown]
+# ### Music: one clip per mood — log-mel spectrogram and piano roll
+#
+# Sad and tender clips are slow, soft and low in onsets; angry and scary ones are dense,
+# loud and dissonant; funny ones bounce (short staccato notes); happy and exciting ones
+# are major and fast. Top row: log-mel spectrogram (`emolib.features.log_mel`); bottom
+# row: the clip's MIDI (the score the audio was synthesised from).
+
+
+# %%
+def first_of_each(df, label_col, order):
+    """The first training item of each label, in taxonomy order."""
+    train = df[df["split"] == "train"]
+    return [train[train[label_col] == lab].iloc[0] for lab in order if (train[label_col] == lab).any()]
+
+
+def show_clips(rows, label_col, name):
+    fig, axes = plt.subplots(2, len(rows), figsize=(1.8 * len(rows), 3.4), squeeze=False)
+    for j, row in enumerate(rows):
+        y, sr = librosa.load(row["audio_path"], sr=world.sr)
+        axes[0, j].imshow(features.log_mel(y, sr, n_mels=64), origin="lower", aspect="auto", cmap="magma")
+        axes[0, j].set(title=row[label_col], xticks=[], yticks=[])
+        roll = pretty_midi.PrettyMIDI(row["midi_path"]).get_piano_roll(fs=20)[24:96]
+        axes[1, j].imshow(roll > 0, origin="lower", aspect="auto", cmap="Greys", interpolation="nearest")
+        axes[1, j].set(xticks=[], yticks=[])
+    axes[0, 0].set_ylabel("log-mel")
+    axes[1, 0].set_ylabel("MIDI pitch 24–96")
+    fig.tight_layout()
+    plots.save_figure(fig, name)
+    plt.show()
+
+
+music_examples = first_of_each(world.music, "true_label", tx.TAXONOMIES["audioset"])
+show_clips(music_examples, "true_label", "tour_world_music.png")
+
+# %% [markdown]
+# Listen to a few of them (the first 3 s; the notebook file stays small). Each clip also carries tags (instrument,
+# tempo, loudness, mood, style: the MagnaTagATune role) and a caption.
+
+# %%
+for row in music_examples:
+    if row["true_label"] not in ("happy", "sad", "scary", "tender"):
+        continue
+    y, sr = librosa.load(row["audio_path"], sr=world.sr, duration=3.0)
+    display(Markdown(f"**{row['true_label']}** — tags: {', '.join(row['tags'])} — *{row['caption']}*"))
+    display(Audio(y, rate=sr))
+
+# %% [markdown]
+# ### Piano clips: the four quadrants
+#
+# The EMOPIA-role clips are solo piano: Q1 (happy, aroused), Q2 (tense), Q3 (sad, calm),
+# Q4 (serene). Clips of one "song" share key, tempo and material.
+
+# %%
+piano_examples = first_of_each(world.piano, "label", tx.TAXONOMIES["emopia"])
+show_clips(piano_examples, "label", "tour_world_piano.png")
+for row in piano_examples[::2]:
+    y, sr = librosa.load(row["audio_path"], sr=world.sr, duration=3.0)
+    display(Markdown(f"**{row['label']}** — song `{row['song_id']}`"))
+    display(Audio(y, rate=sr))
+
+# %% [markdown]
+# ### Images: five per class
+#
+# Warm, bright, saturated pictures for the positive aroused classes; dark, cold ones for
+# sadness; round soft shapes when calm and pleasant, jagged ones and noise when aroused and
+# unpleasant; plus a motif per class (confetti, sun over a horizon, hills, rays,
+# lightning, murky blobs, thorns in a vignette, rain) that neighbouring classes sometimes
+# share.
+
+# %%
+from PIL import Image
+
+img_labels = tx.TAXONOMIES["deepemotion"]
+fig, axes = plt.subplots(len(img_labels), 5, figsize=(5.0, 1.0 * len(img_labels)))
+for i, lab in enumerate(img_labels):
+    paths = world.images.loc[world.images["true_label"] == lab, "image_path"].head(5).tolist()
+    for j in range(5):
+        ax = axes[i, j]
+        ax.axis("off")
+        if j < len(paths):
+            ax.imshow(np.asarray(Image.open(paths[j])))
+    axes[i, 0].text(-0.1, 0.5, lab, transform=axes[i, 0].transAxes, ha="right", va="center", fontsize=10)
+fig.subplots_adjust(left=0.25, wspace=0.05, hspace=0.08)
+plots.save_figure(fig, "tour_world_images.png")
+plt.show()
+
+# %% [markdown]
+# ### Texts
+#
+# Emotion is carried by words in context — synonyms chosen by arousal, intensifiers,
+# reactions instead of names, negations, neutral filler sentences, and words borrowed from
+# a neighbouring emotion when the latent point lies between two classes. The three Alm
+# "authors" have their own characters, settings and preferred words, so training on two
+# and testing on the third is a genuine domain shift.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import textwrap
+
+for lab in tx.TAXONOMIES["alm"]:
+    rows = world.alm[(world.alm["true_label"] == lab) & (world.alm["label"] == lab)]
+    for author in ("A", "C"):
+        text = rows.loc[rows["author"] == author, "text"].iloc[0]
+        print(textwrap.fill(f"[{lab}, author {author}] {text}", width=100, subsequent_indent="    "))
+print()
+for lab in tx.TAXONOMIES["isear"]:
+    text = world.isear.loc[(world.isear["true_label"] == lab) & (world.isear["label"] == lab), "text"].iloc[0]
+    print(textwrap.fill(f"[{lab}] {text}", width=100, subsequent_indent="    "))
+
+# %% [markdown]
+# ### Performances and listener descriptions
+#
+# One piece of the Con Espressione-role set: each performance of the same score with its
+# expressive style, its mid-level ground truth (computed from the rendering), and what
+# two of the simulated listeners wrote about it.
+
+# %%
+perf = world.performances
+piece = sorted(perf["piece_id"])[0]
+mid_cols = ["melodiousness", "articulation", "rhythm_complexity", "rhythm_stability",
+            "dissonance", "tonal_stability", "minorness", "onset_density"]
+tables.show(perf.loc[perf["piece_id"] == piece, ["performance_id", "style"] + mid_cols], decimals=2)
+print()
+for pid in perf.loc[perf["piece_id"] == piece, "performance_id"]:
+    texts = world.descriptions.loc[world.descriptions["performance_id"] == pid, "text"].head(2)
+    print(f"{pid}: " + " | ".join(texts))
+
+# %% [markdown]
+# ### Is the world learnable — and not trivially?
+#
+# A world that is pure noise teaches nothing; one that a linear model solves perfectly
+# tests nothing. `learnability_table` fits one deliberately simple baseline per role on
+# the train split and scores it on the held-out test split, beside the chance level
+# (always predicting the most frequent training label; 0.5 ROC-AUC; r = 0): logistic
+# regression on librosa summary features (MFCC, chroma, onset strength, RMS, tempo) for
+# music, tags and piano; colour statistics for images; bag of words for the texts; ridge
+# regression for the mid-level values. The table is written to
+# `paper_tables/world_learnability.{csv,md}` with `emolib.io` (it has no published
+# counterpart, so it does not go through `tables.write_paper_table`). On the `quick`
+# profile the test splits hold only a handful of items, so its numbers are noisy; the
+# statement "above chance, below perfect" is made for the `default` profile.
+
+# %%
+learn = learnability_table(world, seed=seed, progress=False)
+data_tag = f"world (seed={seed}, profile={profile})"
+learn_out = learn.assign(data=data_tag, seed=seed)
+atomic_write_text(tables_dir() / "world_learnability.csv",
+                  learn_out.to_csv(index=False, float_format="%.4f", lineterminator="\n"))
+atomic_write_text(tables_dir() / "world_learnability.md",
+                  "# Learnability of the emotion world\n\n"
+                  f"Data: {data_tag} — the project's synthetic world, not the papers' data. "
+                  "Simple baselines on the held-out test split; chance = most frequent training "
+                  "label (accuracy), 0.5 (ROC-AUC), 0 (Pearson r). Written by notebooks/00_tour.\n\n"
+                  + learn_out.to_markdown(index=False, floatfmt=".3f") + "\n")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+tables.show(learn, decimals=3, columns=["dataset", "task", "metric", "value", "chance", "n_train", "n_test"])
 
 # %% [markdown]
 # ## In this notebook we:
@@ -145,4 +388,12 @@ plt.show()
 #   (`paper_tables/taxonomies.{csv,md}`),
 # - recomputed Won et al.'s valence–arousal label mapping from the lexicon,
 # - drew all labels on the valence–arousal plane (`figures/tour_va_plane.png`),
-# - and met the emotion world that every other notebook runs on by default.
+# - built (or loaded) the emotion world for this seed and profile, saw its latent
+#   valence–arousal points per modality (`figures/tour_world_va.png`), spectrograms and
+#   piano rolls per class (`figures/tour_world_music.png`, `figures/tour_world_piano.png`),
+#   an image grid (`figures/tour_world_images.png`), example texts and performance
+#   descriptions, and listened to a few clips,
+# - and checked that simple baselines learn every modality of the world well above
+#   chance but far from perfectly (`paper_tables/world_learnability.{csv,md}`) — the
+#   world that every other notebook runs on by default, a teaching instrument and never
+#   the papers' data.
