@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-__all__ = ["seed_everything", "rng"]
+__all__ = ["seed_everything", "rng", "set_num_threads"]
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
@@ -37,3 +37,18 @@ def rng(seed: int, *keys: int | str) -> np.random.Generator:
     for k in keys:
         entropy.append(zlib.crc32(k.encode()) if isinstance(k, str) else int(k))
     return np.random.default_rng(np.random.SeedSequence(entropy))
+
+
+def set_num_threads(n: int) -> None:
+    """Fix PyTorch's intra-op thread count.
+
+    Float sums are split across threads, so the thread count changes the last bits of
+    trained weights and, after training, the printed tables. Notebooks pass their
+    ``threads`` parameter here (default 2, the reference machine) so that the same
+    parameters give the same tables whatever ``OMP_NUM_THREADS`` or the core count is.
+    """
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"threads must be a positive integer, got {n!r}")
+    import torch
+
+    torch.set_num_threads(int(n))

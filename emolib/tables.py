@@ -263,7 +263,7 @@ def paper_table(results: pd.DataFrame, paper: str, data: str, decimals: int = 3,
 
 
 def _markdown(df: pd.DataFrame, name: str, paper: str, data: str, seeds: Sequence[int],
-              ddof: int) -> str:
+              ddof: int, notes: Sequence[str] = ()) -> str:
     seeds_txt = ", ".join(str(s) for s in seeds)
     world = data.strip().lower().startswith("world")
     lines = [
@@ -280,6 +280,8 @@ def _markdown(df: pd.DataFrame, name: str, paper: str, data: str, seeds: Sequenc
         lines += ["", "The emotion world is a synthetic stand-in for the papers' datasets: "
                   "reproduced values test the method, they are not expected to match the "
                   "published numbers."]
+    if notes:
+        lines += [""] + [f"- {n}" for n in notes]
     esc = df.astype(str).apply(lambda col: col.str.replace("|", r"\|", regex=False))
     body = tabulate(esc, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
     return "\n".join(lines) + "\n\n" + body + "\n"
@@ -288,7 +290,8 @@ def _markdown(df: pd.DataFrame, name: str, paper: str, data: str, seeds: Sequenc
 def write_paper_table(name: str, results: pd.DataFrame, paper: str, data: str,
                       seeds: Sequence[int], decimals: int = 3, *, ddof: int = 1,
                       published_dir: str | os.PathLike[str] | None = None,
-                      include_tables: Sequence[str] | str = ()) -> pd.DataFrame:
+                      include_tables: Sequence[str] | str = (),
+                      notes: Sequence[str] = ()) -> pd.DataFrame:
     """Join published and reproduced values and write ``paper_tables/<name>.csv`` and ``.md``.
 
     Args:
@@ -303,6 +306,8 @@ def write_paper_table(name: str, results: pd.DataFrame, paper: str, data: str,
         published_dir: folder of the published CSVs (default: the package's).
         include_tables: published tables listed besides those occurring in ``results``
             (names or "all"; see :func:`paper_table`).
+        notes: sentences listed under the Markdown header, e.g. which rows use a stand-in
+            model ("MTR rows: a CLAP-style model trained on the world's captions").
 
     Both files are written atomically (``emolib.io``) into :func:`emolib.paths.tables_dir`
     (``EMOLIB_OUTPUT`` overrides) and are byte-identical for identical input. The CSV has
@@ -322,7 +327,9 @@ def write_paper_table(name: str, results: pd.DataFrame, paper: str, data: str,
     if extra:
         raise ValueError(f"results contain seed(s) {extra} that are not in seeds={seeds}")
     csv_text = df.to_csv(index=False, lineterminator="\n")
-    md_text = _markdown(df, name, paper, data, seeds, ddof)
+    if isinstance(notes, str) or not all(isinstance(n, str) for n in notes):
+        raise TypeError(f"notes must be a sequence of strings, got {notes!r}")
+    md_text = _markdown(df, name, paper, data, seeds, ddof, notes)
     out = tables_dir()
     atomic_write_text(out / f"{name}.md", md_text)
     atomic_write_text(out / f"{name}.csv", csv_text)

@@ -4,7 +4,7 @@
   early stopping on the validation loss (or a validation metric), and the best weights
   restored at the end.
 * :func:`cached_model` — build + train a model once and keep its ``state_dict`` under
-  ``cache_dir("checkpoints")``, keyed by a hash of (name, params). Used for the world's
+  ``cache_dir("checkpoints")``, keyed by a hash of (name, params, library code, threads). Used for the world's
   pre-training stages (tagging CNNs, mid-level model, transcriber, symbolic Transformer).
 
 Notebooks: 01_won2021, 02_emoclim2024, 03_chowdhury2023, 04_zhu2023.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
 import json
 import logging
@@ -20,6 +21,7 @@ import math
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +34,7 @@ from emolib.io import atomic_path
 from emolib.paths import cache_dir
 from emolib.seed import seed_everything
 
-__all__ = ["FitResult", "fit", "evaluate_loss", "params_key", "cached_model"]
+__all__ = ["FitResult", "fit", "evaluate_loss", "params_key", "code_fingerprint", "cached_model"]
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +152,29 @@ def _preserved_rng_state() -> Iterator[None]:
             np.random.set_state(np_state)
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Hash of the source of every ``emolib`` module (computed once per process).
+
+    Part of every cache key (:func:`params_key`), so a checkpoint or feature file made by
+    an older version of the library is never served to a newer one.
+    """
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def params_key(name: str, params: Mapping[str, Any]) -> str:
-    """A short, stable hash of (name, params) — params must be JSON-serialisable."""
-    blob = json.dumps({"name": name, "params": params}, sort_keys=True, default=str)
+    """A short, stable hash of (name, params, library code, torch thread count).
+
+    ``params`` must be JSON-serialisable. The thread count is part of the key because it
+    changes the last bits of trained weights (see :func:`emolib.seed.set_num_threads`).
+    """
+    blob = json.dumps({"name": name, "params": params, "code": code_fingerprint(),
+                       "threads": torch.get_num_threads()}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

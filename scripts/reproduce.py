@@ -4,11 +4,14 @@ Usage (normally through ``make reproduce``)::
 
     python scripts/reproduce.py [--nb 00 02] [--profile quick] [--seed 1] [-p key value ...]
 
-Each ``notebooks/NN_name.py`` (jupytext py:percent, the reviewed source) is paired into
-``NN_name.ipynb`` and executed in place with its default parameters, so the committed
-notebooks carry the outputs of the default run. With any override (profile, seed, -p) the
-executed copies go to ``notebooks/executed/`` instead and the committed ones stay as they
-are; tables and figures are written by the notebooks themselves (``--out`` redirects them).
+Each ``notebooks/NN_name.py`` (jupytext py:percent, the reviewed source) is paired into an
+unexecuted ``NN_name.ipynb`` under ``notebooks/executed/`` and executed there by papermill.
+With default parameters a notebook that ran to the end then replaces the committed
+``notebooks/NN_name.ipynb``, so the committed notebooks carry the outputs of the default
+run and a failed or interrupted run never leaves a half-executed notebook in their place
+(the failed copy stays in ``notebooks/executed/`` for inspection). With any override
+(profile, seed, -p, --out) the executed copies stay in ``notebooks/executed/``. Tables and
+figures are written by the notebooks themselves (``--out`` redirects them).
 """
 from __future__ import annotations
 
@@ -88,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         params["seed"] = args.seed
     if args.out:
         os.environ["EMOLIB_OUTPUT"] = str(Path(args.out).resolve())
-    executed_dir = NOTEBOOKS / "executed" if params else NOTEBOOKS
+    executed_dir = NOTEBOOKS / "executed"
     executed_dir.mkdir(exist_ok=True)
+    publish = not params and not args.out  # default run: the committed notebooks get its outputs
 
     summary = []
     for src in sources:
@@ -106,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # noqa: BLE001 - a kernel crash etc.; report at the end
             status = f"FAILED: {type(exc).__name__}: {str(exc).strip()[:200]}"
         clean(nb_out)
+        if publish and status == "ok":
+            os.replace(nb_out, NOTEBOOKS / nb_out.name)  # atomic: same file system
         summary.append((src.stem, time.perf_counter() - t0, status))
         print(f"   {status} in {summary[-1][1]:.1f} s", flush=True)
 

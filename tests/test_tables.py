@@ -225,3 +225,15 @@ def test_show_is_stable_text(capsys):
     assert capsys.readouterr().out.splitlines()[2].split() == ["0.1", "a"]
     with pytest.raises(ValueError, match="unknown column"):
         T.show(df, columns=["nope"])
+
+
+def test_notes_are_listed_in_the_markdown_only(env):
+    _, out = env
+    T.write_paper_table("toy_t3", _results(), "toy2020", "world", seeds=[0, 1, 2],
+                        notes=["MTR rows: a CLAP-style stand-in"])
+    md = (out / "toy_t3.md").read_text()
+    assert "\n- MTR rows: a CLAP-style stand-in\n" in md
+    assert "stand-in" not in (out / "toy_t3.csv").read_text()
+    with pytest.raises(TypeError, match="notes"):
+        T.write_paper_table("toy_t3", _results(), "toy2020", "world", seeds=[0, 1, 2],
+                            notes="one string")

@@ -109,3 +109,20 @@ def test_cache_hit_and_miss_leave_the_same_global_rng_state(tmp_path, monkeypatc
         draws.append((torch.rand(3), np.random.rand(3)))
     assert torch.equal(draws[0][0], draws[1][0])
     assert np.array_equal(draws[0][1], draws[1][1])
+
+
+def test_params_key_depends_on_thread_count_and_code():
+    import torch
+
+    from emolib.train import code_fingerprint
+
+    n = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        k1 = params_key("a", {"x": 1})
+        torch.set_num_threads(2)
+        k2 = params_key("a", {"x": 1})
+    finally:
+        torch.set_num_threads(n)
+    assert k1 != k2  # trained weights differ with the thread count: so must the cache key
+    assert len(code_fingerprint()) == 16 and code_fingerprint() == code_fingerprint()

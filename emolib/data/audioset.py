@@ -1,0 +1,176 @@
+"""Reader for the AudioSet mood subset (Gemmeke et al. 2017), as used by Won 2021 and Emo-CLIM.
+
+Published layout::
+
+    class_labels_indices.csv          index,mid,display_name (header line optional)
+    {balanced_train,unbalanced_train,eval}_segments.csv
+        3 comment lines (# ...), then: YTID, start_seconds, end_seconds, "mid1,mid2,..."
+
+The seven music-mood classes are /t/dd00031 … /t/dd00037 (Happy, Funny, Sad, Tender,
+Exciting, Angry, Scary music). A clip belongs to the mood subset when it carries
+**exactly one** of them (Emo-CLIM: 13,713 clips over the three segment files).
+
+Audio is not distributed with AudioSet; users download it themselves. :func:`find_audio`
+looks clips up by YTID under ``data_root`` (recursively), accepting the usual file names
+``<YTID>.<ext>``, ``Y<YTID>.<ext>`` (PANNs) and ``<YTID>_<start>[...].<ext>``.
+
+Notebooks: 01_won2021, 02_emoclim2024 (real-data path).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from emolib.data.splits import stratified_split
+
+__all__ = ["MOOD_MIDS", "AUDIO_EXTENSIONS", "read_ontology", "mood_mids", "read_segments",
+           "mood_subset", "audio_index", "find_audio", "load_audioset_mood"]
+
+log = logging.getLogger(__name__)
+
+#: AudioSet ontology ids of the 7 music moods → our (AudioSet-mood taxonomy) labels.
+MOOD_MIDS = {"/t/dd00031": "happy", "/t/dd00032": "funny", "/t/dd00033": "sad",
+             "/t/dd00034": "tender", "/t/dd00035": "exciting", "/t/dd00036": "angry",
+             "/t/dd00037": "scary"}
+AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".webm")
+
+
+def read_ontology(path: str | Path) -> pd.DataFrame:
+    """``class_labels_indices.csv`` → DataFrame[index, mid, display_name] (header optional)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"AudioSet class index not found: {path}")
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    if rows and rows[0][:2] == ["index", "mid"]:
+        rows = rows[1:]
+    try:
+        df = pd.DataFrame([(int(r[0]), r[1], r[2]) for r in rows if r],
+                          columns=["index", "mid", "display_name"])
+    except (ValueError, IndexError):
+        raise ValueError(f"{path}: expected rows 'index,mid,display_name'") from None
+    return df
+
+
+def mood_mids(ontology: pd.DataFrame) -> dict[str, str]:
+    """The 7 mood ids found by display name ("Happy music" → happy) in an ontology table."""
+    names = {f"{lab.capitalize()} music": lab for lab in MOOD_MIDS.values()}
+    found = {r.mid: names[r.display_name] for r in ontology.itertuples() if r.display_name in names}
+    if len(found) != 7:
+        raise ValueError(f"ontology lists {len(found)} of the 7 '<Mood> music' classes: {sorted(found.values())}")
+    return found
+
+
+def read_segments(path: str | Path) -> pd.DataFrame:
+    """A segments CSV → DataFrame[ytid, start, end, mids (tuple of str)]."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"AudioSet segments file not found: {path}")
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = next(csv.reader([line], skipinitialspace=True))
+            if len(parts) != 4:
+                raise ValueError(f"{path}: line {lineno}: expected 'YTID, start, end, \"labels\"', "
+                                 f"got {line[:80]!r}")
+            try:
+                start, end = float(parts[1]), float(parts[2])
+            except ValueError:
+                raise ValueError(f"{path}: line {lineno}: start/end are not numbers: {line[:80]!r}") from None
+            rows.append((parts[0], start, end, tuple(m for m in parts[3].split(",") if m)))
+    return pd.DataFrame(rows, columns=["ytid", "start", "end", "mids"])
+
+
+def mood_subset(segments: pd.DataFrame, mids: dict[str, str] | None = None) -> pd.DataFrame:
+    """Keep clips with exactly one mood label → adds column ``label`` (audioset taxonomy)."""
+    mids = mids or MOOD_MIDS
+    moods = segments["mids"].map(lambda ms: [mids[m] for m in ms if m in mids])
+    keep = moods.map(len) == 1
+    out = segments[keep].copy()
+    out["label"] = moods[keep].map(lambda m: m[0])
+    return out.reset_index(drop=True)
+
+
+def _ytid_of(stem: str) -> str | None:
+    """The YTID a file stem names: ``<YTID>``, ``Y<YTID>``, ``[Y]<YTID>_<start>...``.
+
+    YouTube ids are 11 characters (letters, digits, '-', '_')."""
+    if len(stem) == 11:
+        return stem
+    if stem.startswith("Y") and (len(stem) == 12 or (len(stem) > 12 and stem[12] == "_")):
+        return stem[1:12]
+    if len(stem) > 11 and stem[11] == "_":
+        return stem[:11]
+    return None
+
+
+def audio_index(data_root: str | Path, extensions: tuple[str, ...] = AUDIO_EXTENSIONS) -> dict[str, Path]:
+    """Map YTID → audio file for every audio file under ``data_root`` (recursive, sorted)."""
+    root = Path(data_root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"AudioSet audio folder not found: {root}")
+    index: dict[str, Path] = {}
+    for p in sorted(root.rglob("*")):
+        if p.suffix.lower() in extensions:
+            ytid = _ytid_of(p.stem)
+            if ytid is not None:
+                index.setdefault(ytid, p)
+    return index
+
+
+def find_audio(ytid: str, index: dict[str, Path]) -> Path | None:
+    """The audio file of a clip in an :func:`audio_index`, or None."""
+    return index.get(ytid)
+
+
+def load_audioset_mood(meta_root: str | Path, audio_root: str | Path | None = None,
+                       files: tuple[str, ...] = ("balanced_train_segments.csv",
+                                                 "unbalanced_train_segments.csv",
+                                                 "eval_segments.csv"),
+                       on_missing: str = "error", fractions: tuple[float, ...] = (0.8, 0.1, 0.1),
+                       seed: int = 42) -> pd.DataFrame:
+    """The mood subset → DataFrame[item_id, ytid, start, end, label, source, audio_path, split].
+
+    Reads the segment files present in ``meta_root`` (at least one must exist) and, if
+    ``class_labels_indices.csv`` is there, checks the mood ids against it. Clips listed in
+    several files are kept once. With ``audio_root``, audio paths are looked up by YTID;
+    ``on_missing="error"`` raises ``FileNotFoundError`` naming the missing YTIDs,
+    ``"drop"`` drops them with a warning. ``split``: stratified ``fractions`` with ``seed``
+    (Emo-CLIM: 80/10/10, seed 42).
+    """
+    meta_root = Path(meta_root)
+    if on_missing not in ("error", "drop"):
+        raise ValueError(f"on_missing must be 'error' or 'drop', got {on_missing!r}")
+    mids = MOOD_MIDS
+    onto = meta_root / "class_labels_indices.csv"
+    if onto.is_file():
+        mids = mood_mids(read_ontology(onto))
+    frames = []
+    for name in files:
+        p = meta_root / name
+        if p.is_file():
+            frames.append(mood_subset(read_segments(p), mids).assign(source=p.stem))
+    if not frames:
+        raise FileNotFoundError(f"none of {list(files)} found in {meta_root}")
+    df = pd.concat(frames, ignore_index=True).drop_duplicates("ytid").reset_index(drop=True)
+    df.insert(0, "item_id", "as_" + df["ytid"])
+    if audio_root is not None:
+        index = audio_index(audio_root)
+        paths = [find_audio(y, index) for y in df["ytid"]]
+        missing = [y for y, p in zip(df["ytid"], paths) if p is None]
+        if missing and on_missing == "error":
+            raise FileNotFoundError(f"{len(missing)} of {len(df)} mood clips have no audio file under "
+                                    f"{audio_root} (first: {missing[:5]}); pass on_missing='drop' to skip them")
+        if missing:
+            log.warning("dropping %d mood clips without audio under %s", len(missing), audio_root)
+        df["audio_path"] = [str(p) if p else None for p in paths]
+        df = df[df["audio_path"].notna()].reset_index(drop=True)
+    else:
+        df["audio_path"] = None
+    df["split"] = stratified_split(df["label"].to_numpy(), fractions, seed)
+    return df.drop(columns="mids")

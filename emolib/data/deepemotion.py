@@ -1,0 +1,133 @@
+"""Reader for the DeepEmotion / FI image dataset (You et al., AAAI 2016): one folder per emotion.
+
+The published archive (Flickr & Instagram, 23,308 images, 21,829 after the authors'
+cleaning as used by Emo-CLIM) is a directory with one sub-folder per emotion::
+
+    <root>/amusement/amusement_0001.jpg
+    <root>/anger/...
+    ...  (awe, contentment, disgust, excitement, fear, sadness)
+
+:func:`read_image_folders` lists the images (a root that holds a single wrapper folder,
+e.g. ``emotion_dataset/``, is accepted too); :func:`load_deepemotion` adds Emo-CLIM's
+split: stratified 80/10/10 with ``random_state=42`` (:func:`paper_split`, two stratified
+``sklearn.model_selection.train_test_split`` calls as in the authors' preprocessing: 20 %
+held out, then halved into validation and test; 21,829 images → 17,463 / 2,183 / 2,183).
+
+Nothing is downloaded; the reader only parses what is on disk. Images are not decoded here
+(:func:`load_image` does that on demand, as a float (3, H, W) tensor in [0, 1]).
+
+Notebook: 02_emoclim2024.ipynb.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emolib.data.taxonomies import TAXONOMIES
+
+__all__ = ["IMAGE_EXTENSIONS", "read_image_folders", "paper_split", "load_deepemotion",
+           "load_image"]
+
+log = logging.getLogger(__name__)
+
+#: File extensions counted as images (case-insensitive).
+IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
+
+
+def _label_root(root: Path, labels: Sequence[str]) -> Path:
+    """``root`` itself, or its single wrapper sub-folder, whichever holds the label folders."""
+    def n_label_dirs(p: Path) -> int:
+        return sum((p / lab).is_dir() for lab in labels)
+
+    if n_label_dirs(root) > 0:
+        return root
+    subdirs = [d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")]
+    if len(subdirs) == 1 and n_label_dirs(subdirs[0]) > 0:
+        return subdirs[0]
+    raise FileNotFoundError(
+        f"no emotion folders under {root}: expected sub-folders named {list(labels)} "
+        f"(one folder per emotion), found {sorted(d.name for d in subdirs)}")
+
+
+def read_image_folders(root: str | Path, labels: Sequence[str] | None = None,
+                       extensions: Sequence[str] = IMAGE_EXTENSIONS,
+                       require_all: bool = True) -> pd.DataFrame:
+    """List ``<root>/<label>/<file>`` images → DataFrame[item_id, label, image_path].
+
+    ``labels`` defaults to DeepEmotion's 8 emotions. Folder names are matched exactly
+    (lower case, as published). Hidden files and non-image files are skipped;
+    ``item_id`` is ``<label>/<file name>``; rows are sorted by label order, then file name.
+    With ``require_all`` every label must have a non-empty folder.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"image dataset root {root} is not a directory")
+    labels = list(TAXONOMIES["deepemotion"] if labels is None else labels)
+    base = _label_root(root, labels)
+    exts = {e.lower() for e in extensions}
+    rows = []
+    for lab in labels:
+        folder = base / lab
+        files = (sorted(f for f in folder.iterdir()
+                        if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in exts)
+                 if folder.is_dir() else [])
+        if not files and require_all:
+            raise FileNotFoundError(f"no images for emotion {lab!r} in {folder} "
+                                    f"(extensions {sorted(exts)})")
+        rows += [{"item_id": f"{lab}/{f.name}", "label": lab, "image_path": str(f.resolve())}
+                 for f in files]
+    if not rows:
+        raise FileNotFoundError(f"no images found under {base}")
+    return pd.DataFrame(rows)
+
+
+def paper_split(labels: Sequence, random_state: int = 42,
+                fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> np.ndarray:
+    """Emo-CLIM's stratified train/val/test split with scikit-learn (``random_state=42``).
+
+    First ``train_test_split(test_size=val+test, stratify=labels)``, then the held-out part
+    is split again, stratified, into validation and test. Returns split names aligned with
+    ``labels``. (emolib.data.splits.stratified_split is the library's own exact-proportion
+    split; this one reproduces the authors' sklearn call sequence.)
+    """
+    from sklearn.model_selection import train_test_split
+
+    lab = np.asarray(list(labels), dtype=object)
+    if abs(sum(fractions) - 1.0) > 1e-6 or len(fractions) != 3 or min(fractions) <= 0:
+        raise ValueError(f"fractions must be three positive shares summing to 1, got {fractions!r}")
+    idx = np.arange(len(lab))
+    held = fractions[1] + fractions[2]
+    tr, rest = train_test_split(idx, test_size=held, stratify=lab, random_state=random_state)
+    va, te = train_test_split(rest, test_size=fractions[2] / held, stratify=lab[rest],
+                              random_state=random_state)
+    out = np.empty(len(lab), dtype=object)
+    out[tr], out[va], out[te] = "train", "val", "test"
+    return out
+
+
+def load_deepemotion(root: str | Path, random_state: int = 42) -> pd.DataFrame:
+    """DeepEmotion images with Emo-CLIM's split: DataFrame[item_id, label, image_path, split]."""
+    df = read_image_folders(root)
+    df["split"] = paper_split(df["label"], random_state=random_state)
+    log.info("DeepEmotion: %d images from %s", len(df), root)
+    return df
+
+
+def load_image(path: str | Path, size: int | None = None) -> "torch.Tensor":  # noqa: F821
+    """Decode an image file as an RGB float tensor (3, H, W) in [0, 1] (optionally resized²)."""
+    import torch
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            if size is not None:
+                im = im.resize((size, size), Image.BILINEAR)
+            arr = np.asarray(im, dtype=np.float32) / 255.0
+    except (OSError, ValueError) as exc:
+        raise FileNotFoundError(f"cannot read image {path}: {exc}") from exc
+    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()

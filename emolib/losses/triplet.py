@@ -1,0 +1,114 @@
+"""Triplet loss with cosine distance, and distance-weighted negative sampling (Won et al. 2021).
+
+Won et al. (ISMIR 2021, Eq. 2) train their metric-learning models with
+
+    T(E_a, E_p, E_n) = [ D(E_a, E_p) − D(E_a, E_n) + δ ]_+ ,   D = 1 − cos,  δ = 0.2,
+
+i.e. ``relu(δ − cos(a, p) + cos(a, n))``, averaged over *all* triplets (including the
+zero ones). Negatives are drawn by distance-weighted sampling (Wu et al. 2017, as in the
+official code): for anchor i and candidate j with a *different* label the weight is
+``(cos(a_i, c_j) + 1) / 2``; one negative per anchor is drawn with probability ∝ weight
+(closer candidates — harder negatives — are drawn more often).
+
+Notebook: 01_won2021.ipynb.
+"""
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+__all__ = ["triplet_loss", "TripletLoss", "distance_weights", "distance_weighted_negatives",
+           "sample_triplets"]
+
+
+def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor,
+                 margin: float = 0.2, reduction: str = "mean") -> torch.Tensor:
+    """``relu(margin − cos(a, p) + cos(a, n))`` per row; ``reduction`` "mean" | "sum" | "none".
+
+    "mean" averages over all triplets (Won's code). pytorch-metric-learning's
+    ``TripletMarginLoss`` averages only the non-zero ones by default (AvgNonZeroReducer).
+    """
+    if anchor.shape != positive.shape or anchor.shape != negative.shape:
+        raise ValueError(f"anchor, positive, negative must share a shape, got "
+                         f"{tuple(anchor.shape)}, {tuple(positive.shape)}, {tuple(negative.shape)}")
+    losses = F.relu(margin - F.cosine_similarity(anchor, positive, dim=-1)
+                    + F.cosine_similarity(anchor, negative, dim=-1))
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    if reduction == "none":
+        return losses
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+class TripletLoss(torch.nn.Module):
+    """Module form of :func:`triplet_loss` (cosine distance, margin 0.2 by default)."""
+
+    def __init__(self, margin: float = 0.2) -> None:
+        super().__init__()
+        self.margin = margin
+
+    def forward(self, anchor: torch.Tensor, positive: torch.Tensor,
+                negative: torch.Tensor) -> torch.Tensor:
+        return triplet_loss(anchor, positive, negative, self.margin)
+
+
+def distance_weights(anchor: torch.Tensor, candidates: torch.Tensor, anchor_labels: torch.Tensor,
+                     candidate_labels: torch.Tensor) -> torch.Tensor:
+    """Sampling weights (N, M): ``(cos(a_i, c_j) + 1) / 2`` where labels differ, else 0.
+
+    ``anchor_labels`` (N,) are the labels the anchors' positives carry, in the candidates'
+    label space (e.g. the nearest music tag of a text's emotion); ``candidate_labels`` (M,).
+    Computed without gradient.
+    """
+    if anchor_labels.shape != (anchor.shape[0],) or candidate_labels.shape != (candidates.shape[0],):
+        raise ValueError("anchor_labels / candidate_labels must be 1-D with one entry per row of "
+                         f"anchor / candidates, got {tuple(anchor_labels.shape)} for "
+                         f"{anchor.shape[0]} anchors and {tuple(candidate_labels.shape)} for "
+                         f"{candidates.shape[0]} candidates")
+    with torch.no_grad():
+        cos = F.normalize(anchor.detach(), dim=-1) @ F.normalize(candidates.detach(), dim=-1).T
+        mask = anchor_labels.unsqueeze(1) != candidate_labels.unsqueeze(0)
+        return ((cos + 1.0) / 2.0) * mask
+
+
+def distance_weighted_negatives(anchor: torch.Tensor, candidates: torch.Tensor,
+                                anchor_labels: torch.Tensor, candidate_labels: torch.Tensor,
+                                generator: torch.Generator | None = None) -> torch.Tensor:
+    """One negative index per anchor, drawn ∝ :func:`distance_weights` (Won et al. 2021).
+
+    Returns a LongTensor (N,) of candidate indices; anchors with no different-label
+    candidate get −1. If all of an anchor's valid weights are 0 (cosine exactly −1), it
+    draws uniformly among the valid candidates. Pass a seeded ``generator`` for
+    reproducibility.
+    """
+    w = distance_weights(anchor, candidates, anchor_labels, candidate_labels).double()
+    valid = anchor_labels.unsqueeze(1) != candidate_labels.unsqueeze(0)
+    has_neg = valid.any(dim=1)
+    out = torch.full((anchor.shape[0],), -1, dtype=torch.long)
+    if not has_neg.any():
+        return out
+    w = w[has_neg]
+    zero = w.sum(dim=1) <= 0
+    if zero.any():
+        w[zero] = valid[has_neg][zero].double()
+    out[has_neg] = torch.multinomial(w, 1, generator=generator).squeeze(1).cpu()
+    return out
+
+
+def sample_triplets(anchor: torch.Tensor, positive: torch.Tensor, labels: torch.Tensor,
+                    generator: torch.Generator | None = None,
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """In-batch triplets as in Won's code: (anchor_i, positive_i, positive_{neg(i)}).
+
+    ``anchor[i]`` and ``positive[i]`` are a matching pair whose label (in the positives'
+    label space) is ``labels[i]``; the negative of anchor i is another row's positive with
+    a different label, drawn by :func:`distance_weighted_negatives`. Anchors without any
+    different-label candidate in the batch are dropped.
+    """
+    neg = distance_weighted_negatives(anchor, positive, labels, labels, generator)
+    keep = neg >= 0
+    idx = neg[keep].to(positive.device)
+    keep = keep.to(anchor.device)
+    return anchor[keep], positive[keep], positive[idx]
