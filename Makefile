@@ -16,6 +16,15 @@ SEED ?=
 PARAMS ?=
 OUT ?=
 
+# Same numbers on any x86-64 machine: pin the SIMD code paths of PyTorch (ATen, oneDNN, MKL)
+# and of NumPy/SciPy's OpenBLAS to AVX2, so that a machine with AVX-512 takes the same float
+# rounding as the reference machine (trained models, and hence the tables, would otherwise
+# drift in the last bits and then visibly). No effect on machines without AVX2 or on ARM.
+export ATEN_CPU_CAPABILITY ?= avx2
+export ONEDNN_MAX_CPU_ISA ?= AVX2
+export MKL_CBWR ?= AVX2
+export OPENBLAS_CORETYPE ?= Haswell
+
 .PHONY: setup reproduce test unit nbval clean-cache help
 
 help:
@@ -27,13 +36,15 @@ setup: $(STAMP)
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml constraints.txt | $(VPY)
+$(STAMP): pyproject.toml constraints.txt Makefile | $(VPY)
 	$(VPY) -m pip install --quiet --upgrade "pip>=23"
 	$(VPY) -m pip install --quiet -c constraints.txt "torch==2.13.0" "setuptools<81" wheel
 	$(VPY) -m pip install --quiet -c constraints.txt -e ".[all]"
 	@if $(VPY) -m pip freeze | grep -i '^nvidia'; then \
 	  echo "ERROR: CUDA packages were installed; torch must stay the CPU build 2.13.0" >&2; exit 1; fi
-	$(VPY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (emolib)" >/dev/null
+	$(VPY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (emolib)" \
+	  --env ATEN_CPU_CAPABILITY avx2 --env ONEDNN_MAX_CPU_ISA AVX2 --env MKL_CBWR AVX2 \
+	  --env OPENBLAS_CORETYPE Haswell >/dev/null
 	$(VPY) scripts/warmup.py
 	touch $(STAMP)
 

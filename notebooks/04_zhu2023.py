@@ -38,9 +38,10 @@
 #
 # **CPU budget (say so).** The paper trains with Adam, lr 1e-4, batch 64 (`profile="paper"`
 # does). The CPU default (about 4 min on 2 cores with a cold model cache) uses lr 1e-3,
-# fewer epochs, narrower conv layers (8/16/32 instead of 64/128/256), features resized to
-# 64 frames, at most 256 tokens per clip and a **frozen** pre-trained Transformer whose
-# outputs are cached (a trainable adapter and the valence head sit on top);
+# 10 epochs, narrower conv layers (4/8/16 instead of 64/128/256), features resized to
+# 32 frames, narrow baselines (ResNet width 8, LSTM 32/16/16/4), at most 256 tokens per
+# clip and a **frozen** pre-trained Transformer whose outputs are cached (a trainable
+# adapter and the valence head sit on top);
 # `profile="paper"` fine-tunes the whole Transformer. The stand-in pre-training is cut
 # too: the transcriber learns from 48 of the paired training clips for 6 epochs (two
 # random 4-s crops per clip and epoch), and the Transformer gets 3 masked-token epochs on
@@ -56,12 +57,12 @@ profile = "default"  # "quick" | "default" | "paper": world size and model budge
 data_root = None  # folder with EMOPIA/ (split CSVs, audios/) and maestro-v3.0.0/; None -> world
 device = "cpu"
 threads = 2  # torch threads, fixed so the same parameters give the same tables on any machine
-transcription_backend = "onsets_frames"  # emolib.encoders.transcription.get_backend name; "onsets_frames" trains OnsetsFramesLite here
+transcription_backend = "onsets_frames"  # tr.get_backend name; "onsets_frames": OnsetsFramesLite trained here
 lr = 1e-3  # paper: 1e-4 (set by the paper profile)
 batch_size = 64  # paper: 64
-epochs = 25  # fine-tuning epochs of every 4Q model (CPU default)
-acoustic_widths = [8, 16, 32]  # paper Table 1: [64, 128, 256]
-n_frames = 64  # time frames of the resized acoustic input (None: keep all)
+epochs = 10  # fine-tuning epochs of every 4Q model and the trained baselines (CPU default)
+acoustic_widths = [4, 8, 16]  # paper Table 1: [64, 128, 256]
+n_frames = 32  # time frames of the resized acoustic input (None: keep all)
 d_model = 64  # width shared by both branches and CDA
 n_heads = 4  # CDA and Transformer heads
 max_tokens = 256  # tokens per clip (transcribed notes) and pre-training window
@@ -71,8 +72,8 @@ transcriber_epochs = 6  # training epochs of the transcriber
 transcriber_crops = 2  # random 4-s crops per paired clip and epoch
 pretrain_epochs = 3  # masked-token pre-training epochs of the symbolic Transformer
 pretrain_clips = 48  # paired training clips whose MIDI pre-trains it (None: all)
-resnet_width = 16  # short-chunk ResNet channels (Won et al.: 128)
-lstm_sizes = [64, 32, 32, 4]  # LSTM-Attn: embedding, LSTM, da, r (EMOPIA: 300, 128, 128, 14)
+resnet_width = 8  # short-chunk ResNet channels (Won et al.: 128)
+lstm_sizes = [32, 16, 16, 4]  # LSTM-Attn: embedding, LSTM, da, r (EMOPIA: 300, 128, 128, 14)
 figure_clip = None  # test clip for the piano-roll and attention figures (None: first)
 
 # %%

@@ -113,3 +113,15 @@ def test_predict_long_averages_windows():
     np.testing.assert_allclose(ml.predict_long(m, spec, 20, 10), per.mean(0), rtol=1e-6)
     short = ml.predict_long(m, spec[:, :8], 20, 10, aggregate=False)
     assert short.shape == (1, 7)
+
+
+def test_weights_fingerprint_follows_the_weights_not_the_object():
+    torch.manual_seed(0)
+    a = ml.MidLevelNet(widths=(4, 8, 8))
+    b = ml.MidLevelNet(widths=(4, 8, 8))
+    b.load_state_dict(a.state_dict())
+    assert ml.weights_fingerprint(a) == ml.weights_fingerprint(b)
+    with torch.no_grad():
+        b.feed_forward[0].weight[0, 0, 0, 0] += 1e-6
+    assert ml.weights_fingerprint(a) != ml.weights_fingerprint(b)
+    assert ml.weights_fingerprint(a) != ml.weights_fingerprint(ml.MidLevelNet(widths=(4, 8, 16)))
