@@ -15,6 +15,10 @@ PROFILE ?=
 SEED ?=
 PARAMS ?=
 OUT ?=
+# Where pip finds torch==2.13.0 (CPU build). Empty: the default index (this workplace keeps
+# the CPU wheel on disk). On a stock Linux machine use the CPU wheel index, e.g.
+#   make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
 
 # Same numbers on any x86-64 machine: pin the SIMD code paths of PyTorch (ATen, oneDNN, MKL)
 # and of NumPy/SciPy's OpenBLAS to AVX2, so that a machine with AVX-512 takes the same float
@@ -38,7 +42,7 @@ $(VPY):
 
 $(STAMP): pyproject.toml constraints.txt Makefile | $(VPY)
 	$(VPY) -m pip install --quiet --upgrade "pip>=23"
-	$(VPY) -m pip install --quiet -c constraints.txt "torch==2.13.0" "setuptools<81" wheel
+	$(VPY) -m pip install --quiet -c constraints.txt $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple) "torch==2.13.0" "setuptools<81" wheel
 	$(VPY) -m pip install --quiet -c constraints.txt -e ".[all]"
 	@if $(VPY) -m pip freeze | grep -i '^nvidia'; then \
 	  echo "ERROR: CUDA packages were installed; torch must stay the CPU build 2.13.0" >&2; exit 1; fi

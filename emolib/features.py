@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import librosa
 import numpy as np
@@ -27,7 +28,8 @@ __all__ = [
     "log_mel", "mfcc", "stft_db", "spectral_centroid", "rms", "onset_strength",
     "onset_times", "onset_density", "onset_density_curve", "align_frames",
     "mixed_features", "mixed_feature_rows", "stft_features", "fixed_length", "chunk",
-    "sliding_windows", "random_crop", "cached_features", "summary_statistics",
+    "sliding_windows", "random_crop", "cached_features", "cached_array_file",
+    "summary_statistics",
 ]
 
 log = logging.getLogger(__name__)
@@ -300,6 +302,28 @@ def cached_features(paths: list[str] | tuple[str, ...], name: str, params: dict,
         np.savez(tmp, **{f"a{i}": a for i, a in enumerate(arrays)})
     log.info("cached %d %s arrays at %s", len(arrays), name, target)
     return arrays
+
+
+def cached_array_file(name: str, params: dict, compute: Callable[[], np.ndarray]) -> Path:
+    """Path of ``compute()`` stored once as one ``.npy`` under ``cache_dir("features")``.
+
+    Keyed by ``name`` and ``params`` (put every setting of ``compute`` and the identity of
+    its input there). The array is not kept in memory: open the file with
+    ``np.load(path, mmap_mode="r")`` to read only the slices you need, so many long
+    feature matrices can be used without holding them all in RAM.
+    Notebook: 04_zhu2023 (through :func:`emolib.encoders.transcription.cached_front_end`).
+    """
+    from emolib.io import atomic_path
+    from emolib.paths import cache_dir
+    from emolib.train import params_key
+
+    target = cache_dir("features") / f"{name}-{params_key(name, {'params': params})}.npy"
+    if not target.exists():
+        arr = np.asarray(compute())
+        with atomic_path(target) as tmp:
+            np.save(tmp, arr, allow_pickle=False)
+        log.debug("cached %s array %s at %s", name, arr.shape, target)
+    return target
 
 
 def summary_statistics(mat: np.ndarray) -> np.ndarray:

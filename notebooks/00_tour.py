@@ -186,8 +186,9 @@ print(world)
 # One table per dataset role, with the number of items per split. Music, the mid-level
 # clips, the paired corpus and the images are split 80/10/10 stratified by label, ISEAR
 # 70/15/15; the piano clips are split 7:2:1 *by song* (no song in two splits, as in
-# Zhu 2023 / EMOPIA); Alm gets a stratified default split, and `01_won2021` also splits it
-# by author; performances are evaluated leave-one-piece-out in `03_chowdhury2023`.
+# Zhu 2023 / EMOPIA); Alm is split *by author*, as Won et al. do (two authors train, the
+# third is halved into validation and test); performances are evaluated leave-one-piece-out
+# in `03_chowdhury2023`.
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -204,3 +204,37 @@ def test_cached_chunk_embeddings(tmp_path, monkeypatch):
     np.testing.assert_array_equal(A.cached_chunk_embeddings(m, paths, "test-model", win=32768, n_chunks=3), arr)
     with pytest.raises(FileNotFoundError, match="missing.wav"):
         A.load_audio(str(tmp_path / "missing.wav"))
+
+
+def _tagger_fingerprint(tmp_path, monkeypatch, world, seed: int, cache: str,
+                        global_seed: int) -> str:
+    """Train a tiny tagger in its own empty cache dir (no cache hit) after seeding torch."""
+    from emolib.encoders.midlevel import weights_fingerprint
+
+    monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / cache))
+    torch.manual_seed(global_seed)
+    n = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        res = A.pretrained_tagger("won2021_resnet", world, seed=seed, profile="quick", width=2,
+                                  epochs=1, batch_size=4)
+    finally:
+        torch.set_num_threads(n)
+    assert len(list((tmp_path / cache / "checkpoints").glob("tagger-*.pt"))) == 1
+    return weights_fingerprint(res.model)
+
+
+def test_pretrained_tagger_is_deterministic_given_seed_and_global_state(tmp_path, monkeypatch):
+    world = _tiny_world(tmp_path)
+    a = _tagger_fingerprint(tmp_path, monkeypatch, world, 0, "a", global_seed=0)
+    b = _tagger_fingerprint(tmp_path, monkeypatch, world, 0, "b", global_seed=0)
+    c = _tagger_fingerprint(tmp_path, monkeypatch, world, 1, "c", global_seed=0)
+    assert a == b
+    assert a != c
+
+
+def test_pretrained_tagger_does_not_depend_on_the_global_rng(tmp_path, monkeypatch):
+    world = _tiny_world(tmp_path)
+    a = _tagger_fingerprint(tmp_path, monkeypatch, world, 0, "a", global_seed=0)
+    b = _tagger_fingerprint(tmp_path, monkeypatch, world, 0, "b", global_seed=123)
+    assert a == b

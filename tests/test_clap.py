@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 import pandas as pd
@@ -128,3 +129,40 @@ def test_clap_style_trains_caches_and_aligns(tmp_path, monkeypatch):
     assert torch.allclose(again.embed_audio(wav), za)
     with pytest.raises(ValueError, match="list of strings"):
         m.embed_text("one string")
+
+
+def test_clap_style_training_is_deterministic_per_seed(tmp_path, monkeypatch):
+    # the test above compares a second call that is a cache *hit*; here every run trains in
+    # its own empty cache dir, with the global RNGs disturbed in between
+    import emolib.encoders.text as text_mod
+    from emolib.encoders.midlevel import weights_fingerprint
+
+    monkeypatch.setattr(text_mod, "embed_texts", lambda texts, **kw: _fake_text_embed(texts))
+    sr, rows = 16000, []
+    g = np.random.default_rng(1)
+    for i in range(12):
+        high = i % 2 == 0
+        wav = 0.3 * np.sin(2 * np.pi * (2000.0 if high else 150.0) * np.arange(sr) / sr)
+        p = tmp_path / f"d{i}.wav"
+        sf.write(p, (wav + 0.01 * g.standard_normal(sr)).astype(np.float32), sr)
+        rows.append({"item_id": f"d{i}", "audio_path": str(p), "split": "train" if i < 8 else "val",
+                     "caption": "a bright high whistle" if high else "a deep low rumble"})
+    world = types.SimpleNamespace(music=pd.DataFrame(rows), sr=sr)
+
+    def run(seed: int, cache: str, global_seed: int) -> str:
+        monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / cache))
+        torch.manual_seed(global_seed)
+        np.random.seed(global_seed)
+        m = train_clap_style(world, seed=seed, width=4, embed_dim=8, epochs=2, batch_size=4,
+                             crop_seconds=0.5, lr=3e-3)
+        assert len(list((tmp_path / cache / "checkpoints").glob("clap-style-*.pt"))) == 1
+        return weights_fingerprint(m)
+
+    n = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        a, b, c = run(0, "a", 0), run(0, "b", 123), run(1, "c", 0)
+    finally:
+        torch.set_num_threads(n)
+    assert a == b
+    assert a != c

@@ -98,3 +98,18 @@ def test_reads_glove_style_text_vectors(tmp_path):
     assert emb.dim == 3 and "sad" in emb
     np.testing.assert_allclose(emb.vector("happy"), [1.0, 0.0, 0.5])  # first spelling kept
     np.testing.assert_allclose(emb.embed_text("happy, calm"), [1.0, 1.0, 0.5])
+
+
+def test_enrichment_generalises_to_words_held_out_of_the_fit():
+    base, lex = _distributional_space(2)
+    ant = [(f"pos{i}", f"neg{i}") for i in range(12)]
+    held = {w for pair in ant for w in pair}
+    enriched, fit = ewe.enriched_embedding(base, lex, strength=3.0, exclude=held)
+    # the fit saw none of the held-out words: same as fitting on a lexicon without them
+    _, fit2 = ewe.enriched_embedding(base, {w: e for w, e in lex.items() if w not in held}, strength=3.0)
+    np.testing.assert_allclose(fit.basis, fit2.basis)
+    _, fit_all = ewe.enriched_embedding(base, lex, strength=3.0)
+    assert not np.allclose(fit.mean, fit_all.mean)
+    # ... and still pushes the held-out antonyms apart
+    tab = ewe.pair_cosines({"before": base, "after": enriched}, {"antonym": ant})
+    assert ((tab["after"] - tab["before"]) < 0).all()

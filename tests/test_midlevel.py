@@ -125,3 +125,45 @@ def test_weights_fingerprint_follows_the_weights_not_the_object():
         b.feed_forward[0].weight[0, 0, 0, 0] += 1e-6
     assert ml.weights_fingerprint(a) != ml.weights_fingerprint(b)
     assert ml.weights_fingerprint(a) != ml.weights_fingerprint(ml.MidLevelNet(widths=(4, 8, 16)))
+
+
+@pytest.fixture()
+def one_thread():
+    """One torch thread for the test (fast and stable on a busy machine), restored after."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_training_is_deterministic_per_seed_and_independent_of_the_cache(tmp_path, monkeypatch,
+                                                                        one_thread):
+    # "same parameters -> same tables": the notebook path (cache_params set, so training goes
+    # through emolib.train.cached_model). Each run gets its own empty cache dir, so every run
+    # really trains; the global torch RNG is disturbed between runs (the weights must depend
+    # on `seed`, not on what ran before).
+    tr_x, tr_y = _toy_clips(16, 0)
+    va_x, va_y = _toy_clips(8, 1)
+
+    def run(seed: int, cache: str, global_seed: int) -> str:
+        monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / cache))
+        torch.manual_seed(global_seed)
+        np.random.seed(global_seed)
+        model = ml.train_midlevel_model(tr_x, tr_y, va_x, va_y, n_frames=16, widths=(4, 4, 4),
+                                        epochs=2, lr=3e-3, batch_size=8, patience=None,
+                                        seed=seed, progress=False,
+                                        cache_params={"data": "toy-determinism"})
+        return ml.weights_fingerprint(model)
+
+    a = run(0, "cache_a", global_seed=0)
+    b = run(0, "cache_b", global_seed=123)
+    c = run(1, "cache_c", global_seed=0)
+    for cache in ("cache_a", "cache_b", "cache_c"):  # every run trained (no shared cache hit)
+        assert len(list((tmp_path / cache / "checkpoints").glob("midlevel-*.pt"))) == 1
+    assert a == b
+    assert a != c
+    # a warm cache serves exactly the weights a cold run trains
+    assert run(0, "cache_a", global_seed=7) == a
+    # training moved the weights away from the seeded initialisation
+    torch.manual_seed(0)
+    assert ml.weights_fingerprint(ml.MidLevelNet(widths=(4, 4, 4))) != a

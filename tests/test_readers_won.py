@@ -146,14 +146,15 @@ def test_audioset_fixture(tmp_path):
     audio.mkdir(parents=True)
     (audio / "Yaaaaaaaaaaa.wav").write_bytes(b"")
     (audio / "ddd_ddd-ddd_5.000.flac").write_bytes(b"")
-    df = audioset.load_audioset_mood(tmp_path, tmp_path / "audio", fractions=(0.5, 0.5))
+    df = audioset.load_audioset_mood(tmp_path, tmp_path / "audio", fractions=(0.5, 0.5), split="stratified")
     assert df["ytid"].tolist() == ["aaaaaaaaaaa", "ddd_ddd-ddd"]
     assert df["label"].tolist() == ["happy", "scary"]
     assert Path(df.loc[1, "audio_path"]).name == "ddd_ddd-ddd_5.000.flac"
     (audio / "Yaaaaaaaaaaa.wav").unlink()
     with pytest.raises(FileNotFoundError, match=r"1 of 2 mood clips have no audio file .*aaaaaaaaaaa"):
         audioset.load_audioset_mood(tmp_path, tmp_path / "audio")
-    kept = audioset.load_audioset_mood(tmp_path, tmp_path / "audio", on_missing="drop", fractions=(0.5, 0.5))
+    kept = audioset.load_audioset_mood(tmp_path, tmp_path / "audio", on_missing="drop", fractions=(0.5, 0.5),
+                                      split="stratified")
     assert kept["ytid"].tolist() == ["ddd_ddd-ddd"]
     with pytest.raises(FileNotFoundError, match="none of"):
         audioset.load_audioset_mood(tmp_path / "audio")
@@ -188,3 +189,26 @@ def test_audioset_real_files():
     assert counts == {audioset.MOOD_MIDS[m]: n for m, n in expected.items()}
     assert df["ytid"].is_unique and set(df["split"]) == {"train", "val", "test"}
     assert np.isclose((df["split"] == "train").mean(), 0.8, atol=0.01)
+
+
+def test_audioset_split_is_emoclim_sklearn_and_independent_of_available_audio(tmp_path):
+    root = SHARED / "audioset"
+    if not (root / "eval_segments.csv").is_file():
+        pytest.skip("shared AudioSet metadata not present")
+    from emolib.data.splits import sklearn_stratified_split
+
+    full = audioset.load_audioset_mood(root)
+    assert full["split"].tolist() == list(sklearn_stratified_split(full["label"].to_numpy(), 42))
+    # a user who could fetch only every third clip: the clips they have keep their split
+    have = full.iloc[::3]
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for y in have["ytid"]:
+        (audio / f"{y}.wav").write_bytes(b"")
+    for name in ("class_labels_indices.csv", "balanced_train_segments.csv", "eval_segments.csv"):
+        (tmp_path / name).write_bytes((root / name).read_bytes())
+    part = audioset.load_audioset_mood(tmp_path, audio, on_missing="drop")
+    assert part["ytid"].tolist() == have["ytid"].tolist()
+    assert part["split"].tolist() == have["split"].tolist()
+    with pytest.raises(ValueError, match="split must be"):
+        audioset.load_audioset_mood(root, split="random")

@@ -1,7 +1,10 @@
 """The fit loop and the checkpoint cache."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -126,3 +129,38 @@ def test_params_key_depends_on_thread_count_and_code():
         torch.set_num_threads(n)
     assert k1 != k2  # trained weights differ with the thread count: so must the cache key
     assert len(code_fingerprint()) == 16 and code_fingerprint() == code_fingerprint()
+
+
+def test_fit_same_seed_is_bit_identical_and_the_seed_matters():
+    # everything random *during* training comes from fit's seed: dropout masks and a
+    # DataLoader shuffle that draws from torch's global generator. The initial weights are
+    # the caller's (one copy shared by all runs); the global RNGs are disturbed between runs.
+    from torch.utils.data import DataLoader, TensorDataset
+
+    x, y = _data(1)
+    torch.manual_seed(0)
+    init = nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 1))
+    init_state = {k: v.clone() for k, v in init.state_dict().items()}
+    n = torch.get_num_threads()
+
+    def run(seed: int, global_seed: int):
+        torch.manual_seed(global_seed)
+        np.random.seed(global_seed)
+        model = copy.deepcopy(init)
+        train = DataLoader(TensorDataset(x[:192], y[:192]), batch_size=32, shuffle=True)
+        res = fit(model, mse, train, [(x[192:], y[192:])], epochs=4, lr=0.01, seed=seed,
+                  patience=2, progress=False)
+        return res.model.state_dict(), res.history, res.best_epoch
+
+    try:
+        torch.set_num_threads(1)
+        (sa, ha, ea), (sb, hb, eb), (sc, hc, _) = run(0, 0), run(0, 123), run(1, 0)
+    finally:
+        torch.set_num_threads(n)
+    assert list(sa) == list(sb) == list(sc)
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)  # bit-identical, not allclose
+    pd.testing.assert_frame_equal(ha, hb, check_exact=True)
+    assert ea == eb
+    assert not all(torch.equal(sa[k], sc[k]) for k in sa)  # other seed: other weights ...
+    assert not ha["train_loss"].equals(hc["train_loss"])  # ... and another history
+    assert not all(torch.equal(sa[k], init_state[k]) for k in sa)  # and training did something

@@ -1,6 +1,10 @@
 """Tests for emolib.encoders.transcription: rolls, O&F decoding on hand-made activations,
-mir_eval note scores, the model's shapes, harmonic stacking, the backend API."""
+mir_eval note scores, the model's shapes, harmonic stacking, the backend API, and the
+bounded-memory paths: memory-mapped cached features, duration-aware crop counts, chunked
+inference."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,3 +209,153 @@ def test_backend_registry():
     except ImportError:
         with pytest.raises(ImportError, match="no-deps"):
             T.get_backend("basic_pitch")
+
+
+# ---------------------------------------------------------------------------- bounded memory
+def _tone_clip(seconds: float, pitch: int = 69, sr: int = 16000) -> tuple[np.ndarray, list[Note]]:
+    """A decaying sine of ``pitch`` re-struck every 0.5 s, with its notes."""
+    t = np.arange(int(seconds * sr)) / sr
+    f0 = 440.0 * 2 ** ((pitch - 69) / 12)
+    y = (0.5 * np.sin(2 * np.pi * f0 * t) * np.exp(-4 * (t % 0.5))).astype(np.float32)
+    notes = [Note(pitch, s, s + 0.4, 40 + int(s * 20) % 80) for s in np.arange(0, seconds - 0.4, 0.5)]
+    return y, notes
+
+
+def test_window_rolls_equal_slices_of_the_full_rolls():
+    g = np.random.default_rng(0)
+    notes = [Note(int(g.integers(15, 115)), float(g.uniform(0, 4)), 0.0, int(g.integers(1, 128)))
+             for _ in range(60)]
+    notes = [Note(n.pitch, n.onset, n.onset + float(g.uniform(0, 1)), n.velocity) for n in notes]
+    notes += [Note(60, 1.0, 1.5, 30), Note(60, 1.0, 1.2, 99)]     # same key and onset frame: last wins
+    full = T.notes_to_rolls(notes, 120, FPS)
+    assert full[2][round(1.0 * FPS), 60 - 21] == np.float32(99 / 127)
+    spans, vel = T._note_spans(notes, 120, FPS)
+    for start, length in [(0, 120), (0, 7), (13, 50), (100, 64), (119, 1), (130, 10)]:
+        win = T._window_rolls(spans, vel, start, length)
+        for w, f in zip(win, full):
+            expect = np.zeros((length, 88), np.float32)
+            part = f[start:start + length]
+            expect[:len(part)] = part
+            np.testing.assert_array_equal(w, expect)
+
+
+def test_training_reads_cached_features_through_a_memory_map(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / "cache"))
+    front = T.FrontEnd()
+    clips = [_tone_clip(1.5, 60), _tone_clip(2.5, 64)]
+    audios, notes = [c[0] for c in clips], [c[1] for c in clips]
+    cached = T._prepare_clips(audios, notes, front)
+    in_ram = T._prepare_clips(audios, notes, front, cache=False)
+    npy = sorted((tmp_path / "cache" / "features").glob("transcriber-front-*.npy"))
+    assert len(npy) == 2 and all(isinstance(c.feats, Path) and c.feats in npy for c in cached)
+    for c, r in zip(cached, in_ram):
+        np.testing.assert_array_equal(np.load(c.feats), r.feats)
+        assert c.n_frames == len(r.feats)
+    # audio files (read one at a time) hit the same features; a second call reuses the cache
+    paths = []
+    for i, y in enumerate(audios):
+        paths.append(tmp_path / f"clip{i}.wav")
+        sf.write(paths[-1], y, 16000, subtype="FLOAT")
+    from_files = T._prepare_clips(paths, notes, front)
+    for c, r in zip(from_files, in_ram):
+        np.testing.assert_array_equal(np.load(c.feats), r.feats)
+    T._prepare_clips(audios, notes, front)
+    assert len(list((tmp_path / "cache" / "features").glob("*.npy"))) == 4   # 2 arrays + 2 files
+
+    loads = []
+    real_load = np.load
+
+    def spy(*args, **kwargs):
+        out = real_load(*args, **kwargs)
+        loads.append((kwargs.get("mmap_mode"), type(out)))
+        return out
+
+    monkeypatch.setattr(np, "load", spy)
+    counts = [3, 3]
+    ds, ds_ram = T._CropSet(cached, 40, 7, counts), T._CropSet(in_ram, 40, 7, counts)
+    for ds_ in (ds, ds_ram):
+        ds_.epoch = 2
+    for i in range(len(ds)):
+        for a, b in zip(ds[i], ds_ram[i]):
+            assert torch.equal(a, b)
+    assert len(loads) == len(ds) and all(m == "r" and issubclass(t, np.memmap) for m, t in loads)
+
+
+def test_cached_and_in_memory_training_give_identical_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path))
+    clips = [_tone_clip(1.5, 60), _tone_clip(2.0, 67), _tone_clip(0.8, 72)]
+    audios, notes = [c[0] for c in clips], [c[1] for c in clips]
+    states = []
+    for cache in (True, False):
+        torch.manual_seed(0)
+        m = T.OnsetsFramesLite(channels=2)
+        T.train_transcriber(m, audios, notes, epochs=2, batch_size=4, crop_frames=32,
+                            crops_per_clip=2, seed=3, progress=False, feature_cache=cache)
+        states.append(m.state_dict())
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+
+
+def test_long_recordings_get_proportionally_more_crops():
+    fps = 31.25
+    frames = [1 + int(s * 16000) // 512 for s in (1.0, 10.0, 30.0, 50.0, 600.0)]
+    assert T._crop_counts(frames, fps, 2, 30.0).tolist() == [2, 2, 2, 3, 40]
+    assert T._crop_counts(frames, fps, 1, 30.0).tolist() == [1, 1, 1, 2, 20]
+    assert T._crop_counts(frames, fps, 2, None).tolist() == [2] * 5
+    with pytest.raises(ValueError, match="clip_seconds"):
+        T._crop_counts(frames, fps, 2, 0.0)
+    with pytest.raises(ValueError, match="crops_per_clip"):
+        T._crop_counts(frames, fps, 0, 30.0)
+    # crops come in rounds: all recordings, then those with more crops; equal counts keep
+    # the old order (recording i % n)
+    clip = T._Clip(np.zeros((50, 294), np.float32), 50, np.zeros((0, 3), np.int64), np.zeros(0, np.float32))
+    assert T._CropSet([clip] * 3, 16, 0, [1, 3, 2]).order.tolist() == [0, 1, 2, 1, 2, 1]
+    ds = T._CropSet([clip] * 3, 16, 0, [2, 2, 2])
+    assert len(ds) == 6 and ds.order.tolist() == [i % 3 for i in range(6)]
+
+
+def test_training_errors_name_the_parameter_or_file(tmp_path):
+    m = T.OnsetsFramesLite(channels=2)
+    y, notes = _tone_clip(1.0)
+    kw = dict(epochs=1, crop_frames=16, progress=False, feature_cache=False)
+    with pytest.raises(ValueError, match=r"audios\[1\]"):
+        T.train_transcriber(m, [y, np.zeros((2, 100), np.float32)], [notes, notes], **kw)
+    with pytest.raises(FileNotFoundError, match="missing.wav"):
+        T.train_transcriber(m, [str(tmp_path / "missing.wav")], [notes], **kw)
+    with pytest.raises(ValueError, match="crop_frames"):
+        T.train_transcriber(m, [y], [notes], **{**kw, "crop_frames": 0})
+    with pytest.raises(ValueError, match="same, non-zero number"):
+        T.train_transcriber(m, [y], [], **kw)
+
+
+def test_chunked_inference_equals_one_pass(tmp_path):
+    torch.manual_seed(0)
+    m = T.OnsetsFramesLite(channels=4).eval()
+    assert T.time_context(m) == 11                  # 2 + 2 (acoustic) + 2 (onset) + 1 (velocity) + 2 + 2 (frame)
+    g = np.random.default_rng(0)
+    feats = (g.normal(-50, 20, (300, 294))).astype(np.float32)
+    whole = T.activations_from_features(m, feats, chunk_frames=None)
+    np.save(tmp_path / "f.npy", feats)
+    mapped = np.load(tmp_path / "f.npy", mmap_mode="r")
+    for chunk in (37, 64, 299):
+        for src in (feats, mapped):
+            parts = T.activations_from_features(m, src, chunk_frames=chunk)
+            for k in whole:
+                assert parts[k].shape == (300, 88)
+                np.testing.assert_allclose(parts[k], whole[k], rtol=0, atol=1e-5)
+    # without context the chunk borders differ (so the test above is not vacuous)
+    bare = T.activations_from_features(m, feats, chunk_frames=64, context_frames=0)
+    assert np.abs(bare["frame"] - whole["frame"]).max() > 1e-3
+    # inputs up to CHUNK_FRAMES take the single pass unchanged
+    short = T.activations_from_features(m, feats)
+    assert all(np.array_equal(short[k], whole[k]) for k in whole)
+    with pytest.raises(ValueError, match="chunk_frames"):
+        T.activations_from_features(m, feats, chunk_frames=0)
+    # audio in, through the backend: chunked transcription == one pass
+    y = _two_note_clip(60, 64)
+    be_chunked = T.OnsetsFramesBackend(m, onset_threshold=0.3, frame_threshold=0.3, chunk_frames=20)
+    be_whole = T.OnsetsFramesBackend(m, onset_threshold=0.3, frame_threshold=0.3, chunk_frames=None)
+    a, b = T.activations(m, y, 16000, chunk_frames=20), T.activations(m, y, 16000, chunk_frames=None)
+    assert all(np.allclose(a[k], b[k], rtol=0, atol=1e-5) for k in a)
+    assert be_chunked.transcribe(y, 16000) == be_whole.transcribe(y, 16000)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from emolib.data.splits import stratified_split
+from emolib.data.splits import sklearn_stratified_split, stratified_split
 
 __all__ = ["MOOD_MIDS", "AUDIO_EXTENSIONS", "read_ontology", "mood_mids", "read_segments",
            "mood_subset", "audio_index", "find_audio", "load_audioset_mood"]
@@ -133,19 +133,28 @@ def load_audioset_mood(meta_root: str | Path, audio_root: str | Path | None = No
                                                  "unbalanced_train_segments.csv",
                                                  "eval_segments.csv"),
                        on_missing: str = "error", fractions: tuple[float, ...] = (0.8, 0.1, 0.1),
-                       seed: int = 42) -> pd.DataFrame:
+                       seed: int = 42, split: str = "sklearn") -> pd.DataFrame:
     """The mood subset → DataFrame[item_id, ytid, start, end, label, source, audio_path, split].
 
     Reads the segment files present in ``meta_root`` (at least one must exist) and, if
     ``class_labels_indices.csv`` is there, checks the mood ids against it. Clips listed in
     several files are kept once. With ``audio_root``, audio paths are looked up by YTID;
     ``on_missing="error"`` raises ``FileNotFoundError`` naming the missing YTIDs,
-    ``"drop"`` drops them with a warning. ``split``: stratified ``fractions`` with ``seed``
-    (Emo-CLIM: 80/10/10, seed 42).
+    ``"drop"`` drops them with a warning.
+
+    The split is drawn over the *whole* mood subset, before clips without audio are dropped,
+    so a clip's split does not depend on which other clips a user could download:
+    ``split="sklearn"`` (default) is Emo-CLIM's scikit-learn call sequence, stratified
+    ``fractions`` (80/10/10) with ``random_state=seed`` (42), as for DeepEmotion
+    (:func:`emolib.data.splits.sklearn_stratified_split`); ``split="stratified"`` is the
+    library's exact-proportion :func:`emolib.data.splits.stratified_split` (any number of
+    fractions).
     """
     meta_root = Path(meta_root)
     if on_missing not in ("error", "drop"):
         raise ValueError(f"on_missing must be 'error' or 'drop', got {on_missing!r}")
+    if split not in ("sklearn", "stratified"):
+        raise ValueError(f"split must be 'sklearn' or 'stratified', got {split!r}")
     mids = MOOD_MIDS
     onto = meta_root / "class_labels_indices.csv"
     if onto.is_file():
@@ -169,8 +178,12 @@ def load_audioset_mood(meta_root: str | Path, audio_root: str | Path | None = No
         if missing:
             log.warning("dropping %d mood clips without audio under %s", len(missing), audio_root)
         df["audio_path"] = [str(p) if p else None for p in paths]
-        df = df[df["audio_path"].notna()].reset_index(drop=True)
     else:
         df["audio_path"] = None
-    df["split"] = stratified_split(df["label"].to_numpy(), fractions, seed)
-    return df.drop(columns="mids")
+    labels = df["label"].to_numpy()  # split first, then drop clips without audio
+    df["split"] = (sklearn_stratified_split(labels, seed, tuple(fractions)) if split == "sklearn"
+                   else stratified_split(labels, fractions, seed))
+    if audio_root is not None:
+        df = df[df["audio_path"].notna()].reset_index(drop=True)
+    cols = [c for c in df.columns if c not in ("mids", "split")] + ["split"]
+    return df[cols]

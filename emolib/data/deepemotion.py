@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from emolib.data.splits import sklearn_stratified_split as paper_split  # noqa: F401 (re-export)
 from emolib.data.taxonomies import TAXONOMIES
 
 __all__ = ["IMAGE_EXTENSIONS", "read_image_folders", "paper_split", "load_deepemotion",
@@ -83,30 +84,6 @@ def read_image_folders(root: str | Path, labels: Sequence[str] | None = None,
     if not rows:
         raise FileNotFoundError(f"no images found under {base}")
     return pd.DataFrame(rows)
-
-
-def paper_split(labels: Sequence, random_state: int = 42,
-                fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> np.ndarray:
-    """Emo-CLIM's stratified train/val/test split with scikit-learn (``random_state=42``).
-
-    First ``train_test_split(test_size=val+test, stratify=labels)``, then the held-out part
-    is split again, stratified, into validation and test. Returns split names aligned with
-    ``labels``. (emolib.data.splits.stratified_split is the library's own exact-proportion
-    split; this one reproduces the authors' sklearn call sequence.)
-    """
-    from sklearn.model_selection import train_test_split
-
-    lab = np.asarray(list(labels), dtype=object)
-    if abs(sum(fractions) - 1.0) > 1e-6 or len(fractions) != 3 or min(fractions) <= 0:
-        raise ValueError(f"fractions must be three positive shares summing to 1, got {fractions!r}")
-    idx = np.arange(len(lab))
-    held = fractions[1] + fractions[2]
-    tr, rest = train_test_split(idx, test_size=held, stratify=lab, random_state=random_state)
-    va, te = train_test_split(rest, test_size=fractions[2] / held, stratify=lab[rest],
-                              random_state=random_state)
-    out = np.empty(len(lab), dtype=object)
-    out[tr], out[va], out[te] = "train", "val", "test"
-    return out
 
 
 def load_deepemotion(root: str | Path, random_state: int = 42) -> pd.DataFrame:

@@ -20,7 +20,7 @@ import numpy as np
 
 from emolib.seed import rng
 
-__all__ = ["SPLIT_NAMES", "stratified_split", "group_split", "leave_one_group_out",
+__all__ = ["SPLIT_NAMES", "stratified_split", "sklearn_stratified_split", "group_split", "leave_one_group_out",
            "split_counts"]
 
 #: Split names in order: two fractions give (train, test), three give (train, val, test).
@@ -99,6 +99,32 @@ def stratified_split(labels: Sequence, fractions: Sequence[float] = (0.8, 0.1, 0
         for name, cnt in zip(names, _allocate(len(idx), fr, rotate=ci)):
             out[idx[start:start + cnt]] = name
             start += cnt
+    return out
+
+
+def sklearn_stratified_split(labels: Sequence, random_state: int = 42,
+                fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> np.ndarray:
+    """Emo-CLIM's stratified train/val/test split with scikit-learn (``random_state=42``).
+
+    Used for DeepEmotion (``deepemotion.paper_split``) and the AudioSet mood subset.
+
+    First ``train_test_split(test_size=val+test, stratify=labels)``, then the held-out part
+    is split again, stratified, into validation and test. Returns split names aligned with
+    ``labels``. (:func:`stratified_split` is the library's own exact-proportion split; this
+    one reproduces the authors' sklearn call sequence.)
+    """
+    from sklearn.model_selection import train_test_split
+
+    lab = np.asarray(list(labels), dtype=object)
+    if abs(sum(fractions) - 1.0) > 1e-6 or len(fractions) != 3 or min(fractions) <= 0:
+        raise ValueError(f"fractions must be three positive shares summing to 1, got {fractions!r}")
+    idx = np.arange(len(lab))
+    held = fractions[1] + fractions[2]
+    tr, rest = train_test_split(idx, test_size=held, stratify=lab, random_state=random_state)
+    va, te = train_test_split(rest, test_size=fractions[2] / held, stratify=lab[rest],
+                              random_state=random_state)
+    out = np.empty(len(lab), dtype=object)
+    out[tr], out[va], out[te] = "train", "val", "test"
     return out
 
 

@@ -782,8 +782,11 @@ def pretrained_tagger(arch: str = "won2021_resnet", world: Any = None, seed: int
             device=device, seed=seed, progress=progress)
 
     log.info("pre-training %s (width %d, %d epochs) on %d clips", arch, width, epochs, len(train_df))
-    model = cached_model(f"tagger-{arch}", params, lambda: build_tagger(arch, width, len(vocab)),
-                         train, refresh=refresh)
+    def build() -> nn.Module:  # seeded: the initial weights are a function of the cache key
+        torch.manual_seed(seed)
+        return build_tagger(arch, width, len(vocab))
+
+    model = cached_model(f"tagger-{arch}", params, build, train, refresh=refresh)
     scores = _val_scores(model, val_feats, frames, 8, device)
     y = y_val.numpy()
     keep = [j for j in range(y.shape[1]) if 0 < y[:, j].sum() < len(y)]

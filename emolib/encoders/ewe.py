@@ -242,14 +242,19 @@ def _as_words_matrix(obj) -> tuple[list[str], np.ndarray]:
 
 
 def enriched_embedding(base: WordEmbedding, lexicon: Mapping[str, Sequence[str]] | None = None,
-                       *, strength: float = 3.0, ridge: float = 1.0
+                       *, strength: float = 3.0, ridge: float = 1.0, exclude: Iterable[str] = ()
                        ) -> tuple[WordEmbedding, EmotionEnrichment]:
     """Enrich ``base`` with the emotion supervision of ``lexicon`` (default NRC EmoLex).
 
     Vectors are L2-normalised first (static transformer word vectors differ in norm);
-    the enrichment is fitted on the base words that the lexicon lists and applied to all.
+    the enrichment is fitted on the base words that the lexicon lists, except the words in
+    ``exclude`` (e.g. the words of an evaluation, so that it measures held-out words), and
+    applied to all.
     """
     lexicon = load_nrc_emolex() if lexicon is None else lexicon
+    held_out = set(exclude)
+    if held_out:
+        lexicon = {w: e for w, e in lexicon.items() if w not in held_out}
     unit = base.transformed(
         lambda m: m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12), name=base.name)
     words, y = lexicon_targets(unit.words, lexicon)

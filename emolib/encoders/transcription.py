@@ -19,6 +19,16 @@ feature-fusion variant [40]). EMOPIA's own MIDI is *not* used as input.
   has to be installed with ``pip install --no-deps basic-pitch onnxruntime "resampy<0.4.3"``.
   The backend is guarded by import and untested here (not installed in this environment).
 
+Memory (long corpora such as MAESTRO): :func:`train_transcriber` takes signals *or file
+paths* and loads one recording at a time; each recording's front-end features are computed
+once and stored as ``.npy`` in the feature cache (:func:`cached_front_end`), and a random
+crop reads only its frames through ``np.load(mmap_mode="r")``; target rolls are rebuilt per
+crop from the notes. Crops per epoch grow with duration: ``crops_per_clip`` per recording up
+to ``clip_seconds`` (30 s) and proportionally more beyond, so clips of up to 30 s train
+exactly as before. Inference runs the model over overlapping chunks (:data:`CHUNK_FRAMES`,
+context from :func:`time_context`) stitched into one activation map
+(:func:`activations_from_features`); the CQT of one recording is still computed whole.
+
 Evaluation: :func:`note_scores` — note-level precision / recall / F1 with
 ``mir_eval.transcription`` (onset tolerance 50 ms; with or without the offset criterion).
 
@@ -28,8 +38,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -41,9 +53,10 @@ from emolib.encoders.symbolic import Note
 from emolib.features import log_mel
 
 __all__ = ["Transcriber", "FrontEnd", "notes_to_rolls", "decode_notes", "OnsetsFramesLite",
-           "transcription_loss", "train_transcriber", "pretrained_transcriber",
-           "OnsetsFramesBackend", "BasicPitchBackend", "harmonic_stack", "HARMONICS", "activations", "get_backend", "note_scores", "MIN_PITCH",
-           "N_KEYS"]
+           "transcription_loss", "train_transcriber", "pretrained_transcriber", "cached_front_end",
+           "OnsetsFramesBackend", "BasicPitchBackend", "harmonic_stack", "HARMONICS", "activations",
+           "activations_from_features", "time_context", "get_backend", "note_scores",
+           "AudioSource", "NotesSource", "CHUNK_FRAMES", "MIN_PITCH", "N_KEYS"]
 
 log = logging.getLogger(__name__)
 
@@ -109,23 +122,47 @@ def notes_to_rolls(notes: Sequence[Note], n_frames: int, fps: float, *,
     """Notes -> (onset, frame, velocity) rolls ``(n_frames, n_keys)`` (float32).
 
     Onset: 1 at the frame nearest the onset; frame: 1 from the onset frame up to (not
-    including) the offset frame, at least one frame; velocity: velocity/127 on onset frames.
-    Notes outside the key range or after the last frame are ignored.
+    including) the offset frame, at least one frame; velocity: velocity/127 on onset frames
+    (the later note wins when two start on the same key and frame). Notes outside the key
+    range or after the last frame are ignored; onsets before 0 s count as frame 0.
     """
-    onset = np.zeros((n_frames, n_keys), np.float32)
-    frame = np.zeros_like(onset)
-    vel = np.zeros_like(onset)
+    spans, velocity = _note_spans(notes, n_frames, fps, min_pitch=min_pitch, n_keys=n_keys)
+    return _window_rolls(spans, velocity, 0, n_frames, n_keys)
+
+
+def _note_spans(notes: Sequence[Note], n_frames: int, fps: float, *, min_pitch: int = MIN_PITCH,
+                n_keys: int = N_KEYS) -> tuple[np.ndarray, np.ndarray]:
+    """The notes that land in ``n_frames``-frame rolls, in input order, as ``(n, 3)`` int64
+    rows (key, onset frame, end frame) and ``(n,)`` float32 velocities / 127 — a compact
+    form of :func:`notes_to_rolls` from which any window of rolls is rebuilt."""
+    rows, vel = [], []
     for n in notes:
         k = int(n.pitch) - min_pitch
         if not 0 <= k < n_keys:
             continue
-        a = int(round(n.onset * fps))
+        a = max(int(round(n.onset * fps)), 0)
         if a >= n_frames:
             continue
         b = min(max(int(round(n.offset * fps)), a + 1), n_frames)
-        onset[a, k] = 1.0
-        frame[a:b, k] = 1.0
-        vel[a, k] = n.velocity / 127.0
+        rows.append((k, a, b))
+        vel.append(n.velocity / 127.0)
+    return np.asarray(rows, np.int64).reshape(-1, 3), np.asarray(vel, np.float32)
+
+
+def _window_rolls(spans: np.ndarray, velocity: np.ndarray, start: int, length: int,
+                  n_keys: int = N_KEYS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows ``start:start + length`` of the rolls of :func:`_note_spans` (zeros past the last
+    frame), touching only the notes that overlap the window (in their input order)."""
+    onset = np.zeros((length, n_keys), np.float32)
+    frame = np.zeros_like(onset)
+    vel = np.zeros_like(onset)
+    stop = start + length
+    for i in np.flatnonzero((spans[:, 1] < stop) & (spans[:, 2] > start)):
+        k, a, b = (int(x) for x in spans[i])
+        if a >= start:
+            onset[a - start, k] = 1.0
+            vel[a - start, k] = velocity[i]
+        frame[max(a, start) - start:min(b, stop) - start, k] = 1.0
     return onset, frame, vel
 
 
@@ -235,52 +272,206 @@ def transcription_loss(out: dict[str, Tensor], onset: Tensor, frame: Tensor, vel
     return loss
 
 
-class _CropSet(torch.utils.data.Dataset):
-    """Random ``crop`` -frame excerpts of (mel, onset, frame, velocity) per clip (seeded)."""
+# ---------------------------------------------------------------------------- training data
+#: A training recording: a 1-D signal at the front end's rate, or an audio file's path.
+AudioSource = np.ndarray | str | os.PathLike
+#: A training recording's notes: a list of notes, or a MIDI file's path.
+NotesSource = Sequence[Note] | str | os.PathLike
 
-    def __init__(self, items: list[tuple[np.ndarray, ...]], crop: int, seed: int, n_per_clip: int) -> None:
-        self.items, self.crop, self.seed, self.n = items, crop, seed, n_per_clip
+
+def _is_path(x: Any) -> bool:
+    return isinstance(x, (str, os.PathLike))
+
+
+def _label(x: Any) -> str:
+    """How an error message names a training input (its path, or its shape)."""
+    return repr(str(x)) if _is_path(x) else f"array of shape {np.shape(x)}"
+
+
+def _source_id(audio: AudioSource) -> str:
+    """Identity of one recording for the feature cache: resolved path, size and mtime of a
+    file, or a hash of all samples of an in-memory signal."""
+    if _is_path(audio):
+        path = Path(audio).resolve()
+        try:
+            st = path.stat()
+        except OSError as err:
+            raise FileNotFoundError(f"transcriber training audio {str(audio)!r} not found") from err
+        return f"file:{path}:{st.st_size}:{st.st_mtime_ns}"
+    y = np.ascontiguousarray(audio, dtype=np.float32)
+    return f"array:{y.shape}:{hashlib.blake2b(y.tobytes(), digest_size=16).hexdigest()}"
+
+
+def _load_audio(audio: AudioSource, sr: int) -> np.ndarray:
+    """The signal itself, or the file read as mono float32 at ``sr``."""
+    if _is_path(audio):
+        from emolib.encoders.audio import load_audio
+
+        return load_audio(str(audio), sr)
+    return np.asarray(audio)
+
+
+def cached_front_end(audio: AudioSource, front: FrontEnd) -> Path:
+    """``front(audio)`` computed once and stored as ``.npy`` in the feature cache.
+
+    Returns the file's path: open it with ``np.load(path, mmap_mode="r")`` to read only the
+    frames needed (a crop, an inference chunk). ``audio`` is a signal at ``front.sr`` or an
+    audio file (loaded only on a cache miss). Keyed by the front end's settings and the
+    recording's identity (file path, size and mtime, or a hash of the samples).
+    """
+    from emolib.features import cached_array_file
+
+    return cached_array_file("transcriber-front", {"front": front.__dict__, "source": _source_id(audio)},
+                             lambda: front(_load_audio(audio, front.sr), front.sr))
+
+
+@dataclass(frozen=True)
+class _Clip:
+    """One training recording: front-end features (an array in memory, or a cached ``.npy``
+    memory-mapped per read) and its notes as frame spans (see :func:`_note_spans`)."""
+
+    feats: np.ndarray | Path
+    n_frames: int
+    spans: np.ndarray
+    velocity: np.ndarray
+
+    def frames(self, start: int, stop: int) -> np.ndarray:
+        """Feature rows ``start:stop`` (a copy; from a file only these rows are read)."""
+        if isinstance(self.feats, Path):
+            return np.array(np.load(self.feats, mmap_mode="r")[start:stop])
+        return self.feats[start:stop]
+
+    def rolls(self, start: int, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Onset/frame/velocity rolls of frames ``start:start + length`` (zeros past the end)."""
+        return _window_rolls(self.spans, self.velocity, start, length)
+
+
+def _notes_of(notes: NotesSource) -> Sequence[Note]:
+    if _is_path(notes):
+        from emolib.encoders.symbolic import midi_to_notes
+
+        return midi_to_notes(notes)
+    return notes
+
+
+def _prepare_clip(audio: AudioSource, notes: NotesSource, front: FrontEnd, cache: bool) -> _Clip:
+    """Features (cached ``.npy`` or in memory) and note spans of one training recording."""
+    if cache:
+        feats: np.ndarray | Path = cached_front_end(audio, front)
+        n_frames = int(np.load(feats, mmap_mode="r").shape[0])
+    else:
+        feats = front(_load_audio(audio, front.sr), front.sr).astype(np.float32)
+        n_frames = len(feats)
+    spans, velocity = _note_spans(_notes_of(notes), n_frames, front.fps, min_pitch=front.min_pitch)
+    return _Clip(feats, n_frames, spans, velocity)
+
+
+def _prepare_clips(audios: Sequence[AudioSource], note_lists: Sequence[NotesSource], front: FrontEnd,
+                   cache: bool = True, progress: bool = False) -> list[_Clip]:
+    """:func:`_prepare_clip` for every pair; only one recording's audio is in memory at a time."""
+    from tqdm.auto import tqdm
+
+    clips = []
+    pairs = list(zip(audios, note_lists))
+    for i, (audio, notes) in enumerate(tqdm(pairs, desc="transcriber features", disable=not progress,
+                                            leave=False)):
+        try:
+            clips.append(_prepare_clip(audio, notes, front, cache))
+        except ValueError as err:
+            raise ValueError(f"transcriber training pair {i} (audios[{i}]: {_label(audio)}, "
+                             f"note_lists[{i}]: {_label(notes) if _is_path(notes) else 'notes'}): "
+                             f"{err}") from err
+    return clips
+
+
+def _crop_counts(n_frames: Sequence[int], fps: float, crops_per_clip: int,
+                 clip_seconds: float | None) -> np.ndarray:
+    """Random crops per epoch of each recording.
+
+    A recording of ``d = (n_frames - 1) / fps`` seconds gets
+    ``max(crops_per_clip, round(crops_per_clip * d / clip_seconds))`` crops: exactly
+    ``crops_per_clip`` up to ``clip_seconds``, proportionally more beyond (half up).
+    ``clip_seconds=None``: ``crops_per_clip`` for every recording, whatever its duration.
+    """
+    if isinstance(crops_per_clip, bool) or not isinstance(crops_per_clip, (int, np.integer)) \
+            or crops_per_clip < 1:
+        raise ValueError(f"crops_per_clip must be an integer >= 1, got {crops_per_clip!r}")
+    n = np.asarray(n_frames, dtype=np.int64)
+    if clip_seconds is None:
+        return np.full(len(n), crops_per_clip, dtype=np.int64)
+    if not clip_seconds > 0:
+        raise ValueError(f"clip_seconds must be > 0 seconds (or None), got {clip_seconds!r}")
+    seconds = np.maximum(n - 1, 0) / fps
+    scaled = np.floor(crops_per_clip * seconds / clip_seconds + 0.5).astype(np.int64)
+    return np.maximum(scaled, crops_per_clip)
+
+
+class _CropSet(torch.utils.data.Dataset):
+    """Random ``crop``-frame excerpts of (features, onset, frame, velocity) (seeded).
+
+    ``counts[j]`` crops of recording ``j`` per epoch, in rounds: index ``i`` walks all
+    recordings, then those with more than one crop, and so on — so with equal counts
+    recording ``i % n_recordings``. Crop ``i`` of epoch ``e`` starts at a frame drawn from
+    ``default_rng([seed, e, i])``; shorter recordings are zero-padded.
+    """
+
+    def __init__(self, clips: Sequence[_Clip], crop: int, seed: int, counts: Sequence[int]) -> None:
+        counts = np.asarray(counts, dtype=np.int64)
+        if len(counts) != len(clips) or len(clips) == 0 or counts.min() < 1:
+            raise ValueError(f"need one crop count >= 1 per clip, got {len(counts)} counts for "
+                             f"{len(clips)} clips")
+        self.clips, self.crop, self.seed = list(clips), crop, seed
+        self.order = np.concatenate([np.flatnonzero(counts > r) for r in range(int(counts.max()))])
         self.epoch = 0
 
     def __len__(self) -> int:
-        return len(self.items) * self.n
+        return len(self.order)
 
-    def __getitem__(self, i: int):
-        mel, on, fr, ve = self.items[i % len(self.items)]
+    def __getitem__(self, i: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        clip = self.clips[self.order[i]]
         g = np.random.default_rng([self.seed, self.epoch, i])
-        t = len(mel)
+        t = clip.n_frames
         start = int(g.integers(0, t - self.crop + 1)) if t > self.crop else 0
-        sl = slice(start, start + self.crop)
-
-        def pad(a):
-            a = a[sl]
-            return np.pad(a, ((0, self.crop - len(a)), (0, 0))) if len(a) < self.crop else a
-
-        return tuple(torch.from_numpy(np.ascontiguousarray(pad(a))) for a in (mel, on, fr, ve))
+        feats = clip.frames(start, start + self.crop)
+        if len(feats) < self.crop:
+            feats = np.pad(feats, ((0, self.crop - len(feats)), (0, 0)))
+        arrays = (feats, *clip.rolls(start, self.crop))
+        return tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays)
 
 
-def _prepare(audios: Sequence[np.ndarray], note_lists: Sequence[Sequence[Note]], front: FrontEnd):
-    items = []
-    for y, notes in zip(audios, note_lists):
-        mel = front(y, front.sr).astype(np.float32)
-        rolls = notes_to_rolls(notes, len(mel), front.fps, min_pitch=front.min_pitch)
-        items.append((mel, *rolls))
-    return items
+def _check_training_args(audios: Sequence[Any], note_lists: Sequence[Any], crop_frames: int) -> None:
+    if len(audios) != len(note_lists) or len(audios) == 0:
+        raise ValueError(f"need the same, non-zero number of audio clips and note lists, got "
+                         f"{len(audios)} and {len(note_lists)}")
+    if isinstance(crop_frames, bool) or not isinstance(crop_frames, (int, np.integer)) or crop_frames < 1:
+        raise ValueError(f"crop_frames must be an integer >= 1, got {crop_frames!r}")
 
 
-def train_transcriber(model: OnsetsFramesLite, audios: Sequence[np.ndarray],
-                      note_lists: Sequence[Sequence[Note]], *, front: FrontEnd | None = None,
+def train_transcriber(model: OnsetsFramesLite, audios: Sequence[AudioSource],
+                      note_lists: Sequence[NotesSource], *, front: FrontEnd | None = None,
                       epochs: int = 20, lr: float = 1e-3, batch_size: int = 8,
                       crop_frames: int = 160, crops_per_clip: int = 2, seed: int = 0,
-                      progress: bool = True):
-    """Train ``model`` on paired audio and notes (random crops); returns the FitResult."""
+                      progress: bool = True, clip_seconds: float | None = 30.0,
+                      feature_cache: bool = True):
+    """Train ``model`` on paired audio and notes (random crops); returns the FitResult.
+
+    ``audios``: signals at ``front.sr`` or audio file paths; ``note_lists``: note lists or
+    MIDI paths. Memory is bounded: each recording's features are computed once and (with
+    ``feature_cache``) stored as ``.npy`` (:func:`cached_front_end`); a crop reads only its
+    frames through a memory map, and its rolls are built from the notes. Each epoch takes
+    ``crops_per_clip`` crops of every recording up to ``clip_seconds`` long and
+    proportionally more of longer ones (:func:`_crop_counts`; ``None``: the same number
+    for all).
+    """
     from emolib.train import fit
 
     front = front or FrontEnd(bins_per_semitone=model.bins_per_semitone)
-    if len(audios) != len(note_lists) or not audios:
-        raise ValueError(f"need the same, non-zero number of audio clips and note lists, got "
-                         f"{len(audios)} and {len(note_lists)}")
-    ds = _CropSet(_prepare(audios, note_lists, front), crop_frames, seed, crops_per_clip)
+    _check_training_args(audios, note_lists, crop_frames)
+    clips = _prepare_clips(audios, note_lists, front, feature_cache, progress)
+    counts = _crop_counts([c.n_frames for c in clips], front.fps, crops_per_clip, clip_seconds)
+    log.info("transcriber: %d recordings, %d crops of %d frames per epoch", len(clips),
+             int(counts.sum()), crop_frames)
+    ds = _CropSet(clips, crop_frames, seed, counts)
     g = torch.Generator().manual_seed(seed)
 
     class _Loader:
@@ -296,66 +487,144 @@ def train_transcriber(model: OnsetsFramesLite, audios: Sequence[np.ndarray],
                grad_clip=3.0)
 
 
+# ---------------------------------------------------------------------------- inference
+#: Frames per model pass at inference (65.5 s at 31.25 frames/s); longer inputs are chunked.
+CHUNK_FRAMES = 2048
+
+
+def time_context(model: nn.Module) -> int:
+    """Frames of context each side of a chunk that make its kept frames exact.
+
+    The sum of the time half-widths of the model's ``Conv1d`` / ``Conv2d`` kernels (time =
+    their first kernel dimension, as in :class:`OnsetsFramesLite`): an upper bound of the
+    receptive field of any network of stride-1 convolutions and per-frame layers. Models
+    with other temporal layers need an explicit ``context_frames``.
+    """
+    total = 0
+    for m in model.modules():
+        if isinstance(m, (nn.Conv1d, nn.Conv2d)):
+            if m.stride[0] != 1:
+                raise ValueError(f"{type(m).__name__} has time stride {m.stride[0]}: chunked inference "
+                                 "needs stride-1 time convolutions (pass chunk_frames=None)")
+            total += ((m.kernel_size[0] - 1) * m.dilation[0] + 1) // 2
+    return total
+
+
+def _chunks(n_frames: int, chunk_frames: int, context: int) -> list[tuple[int, int, int, int]]:
+    """``(read_start, read_stop, keep_start, keep_stop)`` of each chunk, in frames."""
+    out = []
+    for s in range(0, n_frames, chunk_frames):
+        e = min(s + chunk_frames, n_frames)
+        out.append((max(0, s - context), min(n_frames, e + context), s, e))
+    return out
+
+
+@torch.no_grad()
+def _activations_once(model: nn.Module, feats: np.ndarray) -> dict[str, np.ndarray]:
+    """Sigmoid of the model's logits on one ``(n_frames, n_bins)`` block."""
+    mel = torch.from_numpy(np.array(feats, dtype=np.float32))[None]
+    return {k: torch.sigmoid(v[0]).numpy() for k, v in model(mel).items()}
+
+
 @torch.no_grad()
 def activations(model: OnsetsFramesLite, audio: np.ndarray, sr: int,
-                front: FrontEnd | None = None) -> dict[str, np.ndarray]:
-    """Onset/frame/velocity probabilities ``(n_frames, 88)`` for a whole clip."""
+                front: FrontEnd | None = None, *,
+                chunk_frames: int | None = CHUNK_FRAMES) -> dict[str, np.ndarray]:
+    """Onset/frame/velocity probabilities ``(n_frames, 88)`` for a whole clip (the model
+    runs over chunks of ``chunk_frames``; see :func:`activations_from_features`)."""
     front = front or FrontEnd(bins_per_semitone=model.bins_per_semitone)
     model.eval()
-    return activations_from_features(model, front(audio, sr))
+    return activations_from_features(model, front(audio, sr), chunk_frames=chunk_frames)
 
 
 @torch.no_grad()
-def activations_from_features(model: OnsetsFramesLite, feats: np.ndarray) -> dict[str, np.ndarray]:
-    """Like :func:`activations` on a precomputed ``(n_frames, n_bins)`` front-end output."""
+def activations_from_features(model: OnsetsFramesLite, feats: np.ndarray, *,
+                              chunk_frames: int | None = CHUNK_FRAMES,
+                              context_frames: int | None = None) -> dict[str, np.ndarray]:
+    """Like :func:`activations` on a precomputed ``(n_frames, n_bins)`` front-end output.
+
+    Inputs longer than ``chunk_frames`` are processed in chunks of that many frames, each
+    read with ``context_frames`` extra frames either side (default :func:`time_context`)
+    and stitched, so memory does not grow with the piece; in eval mode this equals one
+    pass up to float rounding. ``feats`` may be a memory map (only each chunk is read).
+    ``chunk_frames=None``: always one pass.
+    """
+    if chunk_frames is not None and (isinstance(chunk_frames, bool) or chunk_frames < 1):
+        raise ValueError(f"chunk_frames must be >= 1 or None, got {chunk_frames!r}")
+    if np.ndim(feats) != 2:
+        raise ValueError(f"feats must be (n_frames, n_bins), got shape {np.shape(feats)}")
     model.eval()
-    mel = torch.from_numpy(np.asarray(feats, np.float32))[None]
-    out = model(mel)
-    return {k: torch.sigmoid(v[0]).numpy() for k, v in out.items()}
+    n = len(feats)
+    if chunk_frames is None or n <= chunk_frames:
+        return _activations_once(model, feats)
+    ctx = time_context(model) if context_frames is None else int(context_frames)
+    if ctx < 0:
+        raise ValueError(f"context_frames must be >= 0, got {context_frames!r}")
+    parts = []
+    for a, b, s, e in _chunks(n, chunk_frames, ctx):
+        out = _activations_once(model, feats[a:b])
+        parts.append({k: v[s - a:e - a] for k, v in out.items()})
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 class OnsetsFramesBackend:
-    """Backend wrapper: ``transcribe(audio, sr)`` with a trained :class:`OnsetsFramesLite`."""
+    """Backend wrapper: ``transcribe(audio, sr)`` with a trained :class:`OnsetsFramesLite`
+    (chunked inference over ``chunk_frames``, see :func:`activations_from_features`)."""
 
     def __init__(self, model: OnsetsFramesLite, front: FrontEnd | None = None,
-                 onset_threshold: float = 0.5, frame_threshold: float = 0.5) -> None:
+                 onset_threshold: float = 0.5, frame_threshold: float = 0.5,
+                 chunk_frames: int | None = CHUNK_FRAMES) -> None:
         self.model, self.front = model.eval(), front or FrontEnd(bins_per_semitone=model.bins_per_semitone)
         self.onset_threshold, self.frame_threshold = onset_threshold, frame_threshold
+        self.chunk_frames = chunk_frames
 
     def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
-        act = activations(self.model, audio, sr, self.front)
+        act = activations(self.model, audio, sr, self.front, chunk_frames=self.chunk_frames)
         return decode_notes(act["onset"], act["frame"], self.front.fps, act["velocity"],
                             onset_threshold=self.onset_threshold,
                             frame_threshold=self.frame_threshold, min_pitch=self.front.min_pitch)
 
 
-def _fingerprint(audios: Sequence[np.ndarray], note_lists: Sequence[Sequence[Note]]) -> str:
+def _fingerprint(audios: Sequence[AudioSource], note_lists: Sequence[NotesSource]) -> str:
+    """Cheap data fingerprint for the checkpoint key: the first 64 KiB and the length of
+    each signal and its first 64 notes; for files, the path and the size."""
     h = hashlib.sha256()
     for y, notes in zip(audios, note_lists):
-        h.update(np.asarray(y, np.float32).tobytes()[:65536])
-        h.update(str(len(y)).encode())
-        h.update(repr([tuple(n) for n in notes][:64]).encode())
+        if _is_path(y):
+            h.update(_source_id(y).encode())
+        else:
+            h.update(np.asarray(y, np.float32).tobytes()[:65536])
+            h.update(str(len(y)).encode())
+        if _is_path(notes):
+            h.update(f"midi:{Path(notes).resolve()}:{Path(notes).stat().st_size}".encode())
+        else:
+            h.update(repr([tuple(n) for n in notes][:64]).encode())
     return h.hexdigest()[:16]
 
 
-def pretrained_transcriber(audios: Sequence[np.ndarray], note_lists: Sequence[Sequence[Note]], *,
+def pretrained_transcriber(audios: Sequence[AudioSource], note_lists: Sequence[NotesSource], *,
                            front: FrontEnd | None = None, channels: int = 16,
                            time_kernel: int = 5, epochs: int = 20, lr: float = 1e-3,
                            batch_size: int = 8, crop_frames: int = 160, crops_per_clip: int = 2,
-                           seed: int = 0, progress: bool = True) -> OnsetsFramesLite:
+                           seed: int = 0, progress: bool = True, clip_seconds: float | None = 30.0,
+                           feature_cache: bool = True) -> OnsetsFramesLite:
     """Build and train an :class:`OnsetsFramesLite` once on paired data; cached thereafter.
 
-    The cache key covers every argument and a fingerprint of the training data.
+    The cache key covers every argument that changes the weights and a fingerprint of the
+    training data (``feature_cache`` only changes where features live). Arguments as in
+    :func:`train_transcriber` (audio / MIDI paths keep memory bounded on long corpora).
     Notebook: 04_zhu2023 (the world's paired corpus plays MAESTRO).
     """
     from emolib.train import cached_model
 
     front = front or FrontEnd()
+    _check_training_args(audios, note_lists, crop_frames)
     params: dict[str, Any] = {"front": front.__dict__, "channels": channels,
                               "time_kernel": time_kernel, "epochs": epochs, "lr": lr,
                               "batch_size": batch_size, "crop": crop_frames,
-                              "crops_per_clip": crops_per_clip, "seed": seed,
-                              "data": _fingerprint(audios, note_lists), "n": len(audios)}
+                              "crops_per_clip": crops_per_clip, "clip_seconds": clip_seconds,
+                              "seed": seed, "data": _fingerprint(audios, note_lists),
+                              "n": len(audios)}
 
     def build() -> OnsetsFramesLite:
         torch.manual_seed(seed)
@@ -364,7 +633,8 @@ def pretrained_transcriber(audios: Sequence[np.ndarray], note_lists: Sequence[Se
     def train(model: OnsetsFramesLite) -> None:
         train_transcriber(model, audios, note_lists, front=front, epochs=epochs, lr=lr,
                           batch_size=batch_size, crop_frames=crop_frames,
-                          crops_per_clip=crops_per_clip, seed=seed, progress=progress)
+                          crops_per_clip=crops_per_clip, seed=seed, progress=progress,
+                          clip_seconds=clip_seconds, feature_cache=feature_cache)
 
     return cached_model("zhu2023_onsets_frames", params, build, train)
 

@@ -8,14 +8,7 @@ from .focal import *  # noqa: F401,F403
 from .focal import __all__ as _focal_all
 from .triplet import *  # noqa: F401,F403
 from .triplet import __all__ as _triplet_all
+from .supcon import *  # noqa: F401,F403
+from .supcon import __all__ as _supcon_all
 
-__all__ = [*_triplet_all, *_focal_all]
-
-try:  # written by another helper; re-exported once it exists
-    from .supcon import *  # noqa: F401,F403
-    from .supcon import __all__ as _supcon_all
-
-    __all__ += list(_supcon_all)
-except ModuleNotFoundError as _exc:  # pragma: no cover - only while supcon.py is absent
-    if _exc.name != f"{__name__}.supcon":
-        raise
+__all__ = [*_triplet_all, *_focal_all, *_supcon_all]

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import torch
 from torch.nn import functional as F
 
+from ._reduce import reduce_loss
+
 __all__ = ["focal_loss", "FocalLoss"]
 
 
@@ -29,20 +31,14 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float = 2.0,
     if gamma < 0:
         raise ValueError(f"gamma must be >= 0, got {gamma!r}")
     logpt = F.log_softmax(logits, dim=1).gather(1, target.long().unsqueeze(1)).squeeze(1)
-    pt = logpt.detach().exp()
+    pt = logpt.exp()  # not detached: the gradient is that of the formula above
     if alpha is not None:
         a = torch.as_tensor(alpha, dtype=logits.dtype, device=logits.device)
         if a.shape != (logits.shape[1],):
             raise ValueError(f"alpha must have one weight per class ({logits.shape[1]}), got {tuple(a.shape)}")
         logpt = logpt * a[target.long()]
     losses = -((1.0 - pt) ** gamma) * logpt
-    if reduction == "mean":
-        return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "none":
-        return losses
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduce_loss(losses, reduction)
 
 
 class FocalLoss(torch.nn.Module):

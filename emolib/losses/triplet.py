@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
+from ._reduce import reduce_loss
+
 __all__ = ["triplet_loss", "TripletLoss", "distance_weights", "distance_weighted_negatives",
            "sample_triplets"]
 
@@ -33,13 +35,7 @@ def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.T
                          f"{tuple(anchor.shape)}, {tuple(positive.shape)}, {tuple(negative.shape)}")
     losses = F.relu(margin - F.cosine_similarity(anchor, positive, dim=-1)
                     + F.cosine_similarity(anchor, negative, dim=-1))
-    if reduction == "mean":
-        return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "none":
-        return losses
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduce_loss(losses, reduction)
 
 
 class TripletLoss(torch.nn.Module):

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from emolib.data.alm import author_split
 from emolib.data.splits import group_split, stratified_split
 from emolib.io import atomic_dir, atomic_write_text
 from emolib.paths import cache_dir
@@ -105,8 +106,10 @@ class World:
 
     Roles not built (see the ``roles`` parameter) are empty DataFrames. ``tags`` in
     ``music`` are lists of strings; every labelled table has a ``split`` column
-    (train/val/test): music, paired, midlevel, alm, images 80/10/10 stratified; isear
-    70/15/15 stratified; piano 7:2:1 by song (stratified by quadrant).
+    (train/val/test): music, paired, midlevel, images 80/10/10 stratified; isear
+    70/15/15 stratified; piano 7:2:1 by song (stratified by quadrant); alm by author, as
+    Won et al. split Alm's corpus: the last author (in sorted order) is held out and halved,
+    stratified, into val and test, the others train.
     """
 
     seed: int
@@ -330,6 +333,9 @@ def _add_split(name: str, df: pd.DataFrame, seed: int) -> pd.DataFrame:
     fr = SPLIT_FRACTIONS[name]
     if name == "piano":
         split = group_split(df["song_id"], df["label"], fr, seed=seed)
+    elif name == "alm" and df["author"].nunique() > 1:  # Won et al.: by author
+        split = author_split(df, test_author=sorted(df["author"].unique())[-1], val_fraction=0.5,
+                             seed=seed)
     elif "label" in df.columns:
         split = stratified_split(df["label"], fr, seed=seed)
     else:
