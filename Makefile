@@ -63,5 +63,5 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(VPY) -m pytest tests -q
 
-clean-cache:
-	rm -rf $${EMOLIB_CACHE:-$$HOME/.cache/emolib}
+clean-cache: $(STAMP)
+	rm -rf "$$($(VPY) -c 'from emolib.paths import cache_dir; print(cache_dir())')"
