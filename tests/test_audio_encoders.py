@@ -149,6 +149,22 @@ def test_clip_embedding_is_mean_of_chunks():
     assert A.embed_clips(m, [x, x], win=win, n_chunks=2).shape == (2, m.embed_dim)
 
 
+def test_chunk_features_and_feature_embedder_reproduce_chunk_embeddings():
+    """Fine-tuning path: front end once, then the trainable part = the frozen-path embedding."""
+    torch.manual_seed(0)
+    m = A.build_tagger("won2021_resnet", 4).eval()
+    x = _tone(6.0)
+    feats = A.chunk_features(m, x, n_chunks=3)
+    assert feats.shape[0] == 3 and not feats.requires_grad
+    emb = A.FeatureEmbedder(m).eval()
+    torch.testing.assert_close(emb(feats), A.chunk_embeddings(m, x, n_chunks=3), rtol=1e-5, atol=1e-5)
+    # gradients reach the CNN's weights through the embedder (it is trainable)
+    head = torch.nn.Linear(m.embed_dim, 2)
+    branch = torch.nn.Sequential(A.FeatureEmbedder(m), head).train()
+    branch(feats).sum().backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in m.parameters())
+
+
 # --- pre-training --------------------------------------------------------------------------
 def _tiny_world(tmp_path):
     rows, vocab = [], ["fast", "slow", "piano"]

@@ -91,3 +91,22 @@ def test_minilm_offline_sentence_embeddings(tmp_path, monkeypatch):
     np.testing.assert_allclose(cached, emb, atol=1e-6)
     assert len(list((tmp_path / "text_embeddings").glob("minilm-*.npy"))) == 1
     np.testing.assert_array_equal(T.embed_texts(texts), cached)  # from the cache
+
+
+def test_packed_tokens_reproduce_encode_and_train(tmp_path):
+    """Fine-tuning path: packed token rows through a trainable encoder = the frozen encode()."""
+    folder, _, _ = _tiny_distilbert(tmp_path)
+    enc = T.from_pretrained(folder, pooling="mean")
+    texts = ["a happy day", "the sad story a day", "sad"]
+    packed = T.pack_tokens(enc, texts)
+    assert packed.shape[:2] == (3, 2) and packed.dtype == torch.long
+    branch = T.PackedTokenEncoder(enc).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(branch(packed), enc.encode(texts), atol=1e-5, rtol=1e-5)
+        # a batch of short rows only: its padding tail is dropped, the result is unchanged
+        torch.testing.assert_close(branch(packed[[2]]), enc.encode(texts[2:]), atol=1e-5, rtol=1e-5)
+    branch.train()
+    branch(packed).sum().backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in enc.model.parameters())
+    with pytest.raises(ValueError, match="packed tokens"):
+        branch(packed[:, 0])

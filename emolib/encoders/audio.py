@@ -74,6 +74,8 @@ __all__ = [
     "sliding_windows",
     "even_chunks",
     "chunk_embeddings",
+    "chunk_features",
+    "FeatureEmbedder",
     "clip_embedding",
     "embed_clips",
     "cached_chunk_embeddings",
@@ -556,6 +558,35 @@ def chunk_embeddings(model: TaggingCNN, audio: np.ndarray | torch.Tensor, win: i
     outs = [model.embed(chunks[i:i + batch_size].to(device)).cpu()
             for i in range(0, chunks.shape[0], batch_size)]
     return torch.cat(outs)
+
+
+@torch.no_grad()
+def chunk_features(model: TaggingCNN, audio: np.ndarray | torch.Tensor, win: int | None = None,
+                   n_chunks: int = 16) -> torch.Tensor:
+    """Fixed front-end output of the :func:`even_chunks` of one clip: (n_chunks, *feature shape).
+
+    The input for fine-tuning a CNN on chunks (:class:`FeatureEmbedder`): the front end has no
+    trainable weights, so it runs once. Notebook: 01_won2021 (``finetune_audio``).
+    """
+    win = int(win or model.input_samples)
+    wave = torch.as_tensor(np.asarray(audio, dtype=np.float32))
+    return model.features(even_chunks(wave, win, n_chunks))
+
+
+class FeatureEmbedder(nn.Module):
+    """A TaggingCNN's trainable part as a module: front-end features → embedding.
+
+    ``FeatureEmbedder(cnn)(cnn.features(wave)) == cnn.embed(wave)``; put it before a head
+    (``nn.Sequential(FeatureEmbedder(copy.deepcopy(cnn)), head)``) to fine-tune the CNN with
+    the head. Notebook: 01_won2021 (``finetune_audio``).
+    """
+
+    def __init__(self, cnn: TaggingCNN) -> None:
+        super().__init__()
+        self.cnn = cnn
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        return self.cnn.embed_features(feats)
 
 
 def clip_embedding(model: TaggingCNN, audio: np.ndarray | torch.Tensor, win: int | None = None,

@@ -35,6 +35,8 @@ __all__ = [
     "WordTokenizer",
     "TransformerTextEncoder",
     "PretrainedTextEncoder",
+    "pack_tokens",
+    "PackedTokenEncoder",
     "from_pretrained",
     "minilm_path",
     "minilm",
@@ -162,6 +164,36 @@ class PretrainedTextEncoder(nn.Module):
                 enc = {k: v.to(device) for k, v in self.tokenize(texts[i:i + batch_size]).items()}
                 outs.append(self(**enc).cpu())
         return torch.cat(outs) if outs else torch.zeros(0, self.embed_dim)
+
+
+def pack_tokens(encoder: PretrainedTextEncoder, texts: Sequence[str]) -> torch.Tensor:
+    """Tokenise ``texts`` once into one int64 tensor (N, 2, L): input ids and attention mask.
+
+    Rows of the packed tensor can be batched, indexed and shuffled like any feature tensor;
+    :class:`PackedTokenEncoder` embeds them. Notebook: 01_won2021 (``finetune_text``).
+    """
+    enc = encoder.tokenize(list(texts))
+    return torch.stack([enc["input_ids"], enc["attention_mask"]], dim=1).long()
+
+
+class PackedTokenEncoder(nn.Module):
+    """A trainable :class:`PretrainedTextEncoder` on :func:`pack_tokens` rows → (B, hidden).
+
+    Put it before a head (``nn.Sequential(PackedTokenEncoder(copy.deepcopy(enc)), head)``)
+    to fine-tune the text encoder with the head, as Won et al. fine-tune DistilBERT.
+    Notebook: 01_won2021 (``finetune_text``).
+    """
+
+    def __init__(self, encoder: PretrainedTextEncoder) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, packed: torch.Tensor) -> torch.Tensor:
+        if packed.dim() != 3 or packed.shape[1] != 2:
+            raise ValueError(f"expected packed tokens (B, 2, L) from pack_tokens, got {tuple(packed.shape)}")
+        mask = packed[:, 1]
+        width = max(int(mask.sum(1).max()), 1)  # drop the all-padding tail of this batch
+        return self.encoder(input_ids=packed[:, 0, :width], attention_mask=mask[:, :width])
 
 
 def from_pretrained(name_or_path: str | os.PathLike[str], pooling: str = "first",
