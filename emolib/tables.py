@@ -42,6 +42,8 @@ __all__ = [
     "load_published",
     "format_mean_std",
     "summarize",
+    "mean_over_seeds",
+    "published_value",
     "paper_table",
     "write_paper_table",
     "show",
@@ -205,6 +207,35 @@ def summarize(results: pd.DataFrame, decimals: int = 3, ddof: int = 1) -> pd.Dat
         })
     cols = ["table", "setting", "metric", "n_seeds", "seeds", "mean", "std", "reproduced"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def mean_over_seeds(results: pd.DataFrame | Sequence[dict], setting: str, metric: str) -> float:
+    """The reproduced mean over seeds of one (setting, metric) of a results table.
+
+    ``results``: the long DataFrame (or list of row dicts) of :data:`RESULT_COLUMNS`. The
+    mean is :func:`summarize`'s; a (setting, metric) absent from ``results`` or present in
+    several tables raises ``KeyError`` naming it. Notebooks: discussion cells of 01–03.
+    """
+    summ = summarize(pd.DataFrame(results))
+    hit = summ[(summ["setting"] == setting) & (summ["metric"] == metric)]
+    if len(hit) != 1:
+        raise KeyError(f"{len(hit)} result rows for setting={setting!r}, metric={metric!r} (expected 1)")
+    return float(hit["mean"].iloc[0])
+
+
+def published_value(paper_key: str, setting: str, metric: str,
+                    published_dir: str | os.PathLike[str] | None = None) -> float:
+    """The published number of one (setting, metric) of a paper, as a float.
+
+    ``KeyError`` naming it when the published file has no such row, or more than one.
+    Notebooks: discussion cells of 01–02 (comparisons beside the reproduced means).
+    """
+    pub = load_published(paper_key, published_dir)
+    hit = pub[(pub["setting"] == setting) & (pub["metric"] == metric)]
+    if len(hit) != 1:
+        raise KeyError(f"{len(hit)} published rows of {paper_key} for setting={setting!r}, "
+                       f"metric={metric!r} (expected 1)")
+    return float(hit["published"].iloc[0])
 
 
 # --------------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ from emolib.io import atomic_path
 from emolib.paths import cache_dir
 from emolib.seed import seed_everything
 
-__all__ = ["FitResult", "fit", "evaluate_loss", "params_key", "code_fingerprint", "cached_model"]
+__all__ = ["FitResult", "fit", "evaluate_loss", "params_key", "code_fingerprint", "cached_model",
+           "weights_fingerprint"]
 
 log = logging.getLogger(__name__)
 
@@ -205,3 +206,18 @@ def cached_model(name: str, params: Mapping[str, Any], build: Callable[[], nn.Mo
     log.info("trained and cached %s at %s", name, path)
     model.eval()
     return model
+
+
+def weights_fingerprint(model: nn.Module) -> str:
+    """A short sha256 of a model's ``state_dict`` (names, shapes, dtypes and bytes).
+
+    Keys per-file feature caches to the exact weights that produced them, whether the
+    model was trained here, loaded from the cache or from a checkpoint.
+    Notebook: 03_chowdhury2023; tests of every cached trainer's determinism.
+    """
+    h = hashlib.sha256()
+    for name, t in sorted(model.state_dict().items()):
+        t = t.detach().cpu().contiguous()
+        h.update(f"{name}:{tuple(t.shape)}:{t.dtype}".encode())
+        h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().numpy().tobytes())
+    return h.hexdigest()[:16]

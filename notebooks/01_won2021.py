@@ -391,12 +391,13 @@ def random_chunk(x):
     return x[torch.arange(x.shape[0]), idx]
 
 
-def music_apply(head, x, batch=256):
-    """Head on every chunk, then the mean over chunks: (N, C, ...) -> (N, out)."""
+def music_apply(head, x):
+    """Head on every chunk, then the mean over chunks: (N, C, ...) -> (N, out). Log-mel
+    chunks through a fine-tuned CNN go in batches of 256 to bound memory."""
     n, c = x.shape[:2]
     flat = x.reshape(n * c, *x.shape[2:])
-    out = head(flat) if not FINETUNE else torch.cat([head(flat[i:i + batch]) for i in range(0, n * c, batch)])
-    return out.reshape(n, c, -1).mean(1)
+    parts = flat.split(256) if FINETUNE else [flat]
+    return torch.cat([head(p) for p in parts]).reshape(n, c, -1).mean(1)
 
 
 def text_branch(module):
@@ -859,18 +860,16 @@ print(f"total notebook time {time.perf_counter() - T0:.0f} s")
 # %%
 # NBVAL_CHECK_OUTPUT
 def mean_of(model, d, m, metric="P@5"):
-    sel = (summ.setting == f"model={model}; text={d}; mapping={m}") & (summ.metric == metric)
-    return float(summ[sel]["mean"].item())
+    return tables.mean_over_seeds(res3, f"model={model}; text={d}; mapping={m}", metric)
 
 
 grid = [(d, m, k) for d in TEXT_TAX for m in ("VA", "W2V", "Manual") for k in ("P@5", "MRR")]
 best = pd.Series([max(MODELS, key=lambda x: mean_of(x, d, m, k)) for d, m, k in grid]).value_counts()
 print("best model per (text, mapping, metric) cell:", ", ".join(f"{k} {v}/12" for k, v in best.items()))
-pub3 = tables.load_published("won2021").query("table == 'Table 3'").set_index(["setting", "metric"])["published"]
 
 
 def paper_of(model, d, m, metric="P@5"):
-    return float(pub3[(f"model={model}; text={d}; mapping={m}", metric)])
+    return tables.published_value("won2021", f"model={model}; text={d}; mapping={m}", metric)
 
 
 for a, b in [("Metric learning (3-branch)", "Metric learning (2-branch)"), ("V-A regression", "W2V regression")]:

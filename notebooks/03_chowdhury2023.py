@@ -80,6 +80,7 @@ from emolib.data.world import make_world
 from emolib.encoders import clap, ewe, wordvec
 from emolib.encoders import midlevel as ml
 from emolib.seed import rng, set_num_threads
+from emolib.train import weights_fingerprint
 
 set_num_threads(threads)
 logging.basicConfig(level=logging.WARNING)
@@ -178,7 +179,7 @@ for pid in performances.performance_id[:3]:
 # Per-file features (spectrograms, onset density, windowed predictions, MTR-role
 # embeddings) are cached with `emolib.features.cached_features`, keyed by
 # `emolib.train.params_key` over the settings, the file list and a fingerprint of the
-# model weights (`emolib.encoders.midlevel.weights_fingerprint`).
+# model weights (`emolib.train.weights_fingerprint`).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -273,7 +274,7 @@ def midlevel8(model, paths):
                     lambda p: np.array(features.onset_density(load_wave(p), sr)))
     spec_of = spectrograms(paths)
     seven = cached("midlevel7", paths, {**SPEC, "win_s": win_s, "hop_s": hop_s,
-                                        "weights": ml.weights_fingerprint(model)},
+                                        "weights": weights_fingerprint(model)},
                    lambda p: ml.predict_long(model, spec_of[p], int(round(win_s * fps)),
                                              int(round(hop_s * fps)), device=device))
     return np.stack([np.append(a, o) for a, o in zip(seven, onsets)])
@@ -396,7 +397,7 @@ if mtr_baseline:
     mtr = clap.train_clap_style(world, seed=seed, profile=profile, device=device)
     print(f"MTR role: {clap.CLAP_STYLE_LABEL} ready in {time.perf_counter() - t0:.1f} s")
     text_encoders["MTR"] = lambda texts: mtr.embed_text(list(texts)).numpy()
-    mtr_params = {"weights": ml.weights_fingerprint(mtr), "sr": sr, "model_sr": mtr.sr}
+    mtr_params = {"weights": weights_fingerprint(mtr), "sr": sr, "model_sr": mtr.sr}
 
     def mtr_audio(paths):
         """CLAP-style audio embeddings (input resampled from `sr` to the model's 16 kHz)."""
@@ -548,8 +549,7 @@ tables.show(table2)
 
 # %%
 def t_mean(results, setting, metric="Top-1"):
-    df = pd.DataFrame(results)
-    return float(df[(df["setting"] == setting) & (df["metric"] == metric)]["value"].mean())
+    return tables.mean_over_seeds(results, setting, metric)
 
 
 rand = t_mean(results1, "text=random; audio=random")

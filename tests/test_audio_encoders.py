@@ -225,7 +225,7 @@ def test_cached_chunk_embeddings(tmp_path, monkeypatch):
 def _tagger_fingerprint(tmp_path, monkeypatch, world, seed: int, cache: str,
                         global_seed: int) -> str:
     """Train a tiny tagger in its own empty cache dir (no cache hit) after seeding torch."""
-    from emolib.encoders.midlevel import weights_fingerprint
+    from emolib.train import weights_fingerprint
 
     monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / cache))
     torch.manual_seed(global_seed)

@@ -135,7 +135,7 @@ def test_clap_style_training_is_deterministic_per_seed(tmp_path, monkeypatch):
     # the test above compares a second call that is a cache *hit*; here every run trains in
     # its own empty cache dir, with the global RNGs disturbed in between
     import emolib.encoders.text as text_mod
-    from emolib.encoders.midlevel import weights_fingerprint
+    from emolib.train import weights_fingerprint
 
     monkeypatch.setattr(text_mod, "embed_texts", lambda texts, **kw: _fake_text_embed(texts))
     sr, rows = 16000, []

@@ -7,6 +7,7 @@ import torch
 from scipy.stats import pearsonr
 
 from emolib.encoders import midlevel as ml
+from emolib.train import weights_fingerprint
 
 
 def test_filterbank_matches_paper_bin_count_and_is_normalised():
@@ -120,11 +121,11 @@ def test_weights_fingerprint_follows_the_weights_not_the_object():
     a = ml.MidLevelNet(widths=(4, 8, 8))
     b = ml.MidLevelNet(widths=(4, 8, 8))
     b.load_state_dict(a.state_dict())
-    assert ml.weights_fingerprint(a) == ml.weights_fingerprint(b)
+    assert weights_fingerprint(a) == weights_fingerprint(b)
     with torch.no_grad():
         b.feed_forward[0].weight[0, 0, 0, 0] += 1e-6
-    assert ml.weights_fingerprint(a) != ml.weights_fingerprint(b)
-    assert ml.weights_fingerprint(a) != ml.weights_fingerprint(ml.MidLevelNet(widths=(4, 8, 16)))
+    assert weights_fingerprint(a) != weights_fingerprint(b)
+    assert weights_fingerprint(a) != weights_fingerprint(ml.MidLevelNet(widths=(4, 8, 16)))
 
 
 @pytest.fixture()
@@ -153,7 +154,7 @@ def test_training_is_deterministic_per_seed_and_independent_of_the_cache(tmp_pat
                                         epochs=2, lr=3e-3, batch_size=8, patience=None,
                                         seed=seed, progress=False,
                                         cache_params={"data": "toy-determinism"})
-        return ml.weights_fingerprint(model)
+        return weights_fingerprint(model)
 
     a = run(0, "cache_a", global_seed=0)
     b = run(0, "cache_b", global_seed=123)
@@ -166,4 +167,4 @@ def test_training_is_deterministic_per_seed_and_independent_of_the_cache(tmp_pat
     assert run(0, "cache_a", global_seed=7) == a
     # training moved the weights away from the seeded initialisation
     torch.manual_seed(0)
-    assert ml.weights_fingerprint(ml.MidLevelNet(widths=(4, 4, 4))) != a
+    assert weights_fingerprint(ml.MidLevelNet(widths=(4, 4, 4))) != a

@@ -55,6 +55,18 @@ def test_load_published_round_trip(env):
     pd.testing.assert_frame_equal(again.drop(columns="paper"), df.drop(columns="paper"))
 
 
+def test_mean_over_seeds_and_published_value_by_hand(env):
+    res = _results()
+    assert T.mean_over_seeds(res, "model=3-branch; text=ISEAR", "P@5") == pytest.approx((0.40 + 0.45 + 0.47) / 3)
+    assert T.mean_over_seeds(res.to_dict("records"), "extra=yes", "P@1") == pytest.approx(0.30)
+    with pytest.raises(KeyError, match="0 result rows for setting='extra=yes', metric='MRR'"):
+        T.mean_over_seeds(res, "extra=yes", "MRR")
+    assert T.published_value("toy2020", "model=3-branch; text=ISEAR", "MRR") == 0.612
+    assert T.published_value("toy2020", "model=2-branch", "accuracy") == 51.2
+    with pytest.raises(KeyError, match="0 published rows of toy2020"):
+        T.published_value("toy2020", "model=2-branch", "P@5")
+
+
 @pytest.mark.parametrize("text, message", [
     ("paper,table,setting,metric,published\ntoy2020,T,s,m,1\n", r"missing \['source'\]"),
     ("paper,table,setting,metric,published,source,note\ntoy2020,T,s,m,1,T,x\n", r"unexpected \['note'\]"),

@@ -327,6 +327,9 @@ def test_training_errors_name_the_parameter_or_file(tmp_path):
         T.train_transcriber(m, [y], [notes], **{**kw, "crop_frames": 0})
     with pytest.raises(ValueError, match="same, non-zero number"):
         T.train_transcriber(m, [y], [], **kw)
+    with pytest.raises(FileNotFoundError, match=r"training MIDI .*missing\.mid"):
+        T.pretrained_transcriber([y], [str(tmp_path / "missing.mid")], epochs=1, crop_frames=16,
+                                 progress=False)
 
 
 def test_chunked_inference_equals_one_pass(tmp_path):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -137,9 +136,7 @@ def test_cache_hit_does_not_rebuild(cache, monkeypatch):
         raise AssertionError("builders must not run on a cache hit")
 
     monkeypatch.setattr(core, "_builders", boom)
-    t0 = time.perf_counter()
-    w2 = make_world(seed=0, profile="quick", n_jobs=1, progress=False, **CHEAP)
-    assert time.perf_counter() - t0 < 2.0
+    w2 = make_world(seed=0, profile="quick", n_jobs=1, progress=False, **CHEAP)  # speed: bench_world.py
     assert w2.root == w1.root
     assert w2.alm.equals(w1.alm) and w2.images.equals(w1.images)
 

@@ -53,7 +53,7 @@ __all__ = [
     "MIDLEVEL_NAMES", "MIDLEVEL8_NAMES", "log_filtered_spectrogram", "n_log_bins",
     "MidLevelNet", "frequency_position", "load_midlevel_checkpoint", "spectrogram_cached",
     "train_midlevel_model", "pearson_per_feature", "predict_clips", "predict_long",
-    "midlevel_profile", "weights_fingerprint",
+    "midlevel_profile",
 ]
 
 log = logging.getLogger(__name__)
@@ -409,18 +409,3 @@ def midlevel_profile(model: MidLevelNet, audio_path: str | Path, sr: int, *,
                          device=device)
     audio, _ = librosa.load(Path(audio_path), sr=sr, mono=True)
     return np.append(seven, float(onset_density_fn(audio, sr))).astype(np.float64)
-
-
-def weights_fingerprint(model: nn.Module) -> str:
-    """A short sha256 of a model's ``state_dict`` (names, shapes, dtypes and bytes).
-
-    Keys per-file feature caches to the exact weights that produced them, whether the
-    model was trained here, loaded from the cache or from a checkpoint.
-    Notebook: 03_chowdhury2023.
-    """
-    h = hashlib.sha256()
-    for name, t in sorted(model.state_dict().items()):
-        t = t.detach().cpu().contiguous()
-        h.update(f"{name}:{tuple(t.shape)}:{t.dtype}".encode())
-        h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().numpy().tobytes())
-    return h.hexdigest()[:16]

@@ -288,16 +288,21 @@ def _label(x: Any) -> str:
     return repr(str(x)) if _is_path(x) else f"array of shape {np.shape(x)}"
 
 
+def _file_id(path: str | os.PathLike, what: str) -> str:
+    """Resolved path, size and mtime of a file (its identity in cache keys)."""
+    resolved = Path(path).resolve()
+    try:
+        st = resolved.stat()
+    except OSError as err:
+        raise FileNotFoundError(f"transcriber training {what} {str(path)!r} not found") from err
+    return f"file:{resolved}:{st.st_size}:{st.st_mtime_ns}"
+
+
 def _source_id(audio: AudioSource) -> str:
-    """Identity of one recording for the feature cache: resolved path, size and mtime of a
-    file, or a hash of all samples of an in-memory signal."""
+    """Identity of one recording for the feature cache: :func:`_file_id` of a file, or a
+    hash of all samples of an in-memory signal."""
     if _is_path(audio):
-        path = Path(audio).resolve()
-        try:
-            st = path.stat()
-        except OSError as err:
-            raise FileNotFoundError(f"transcriber training audio {str(audio)!r} not found") from err
-        return f"file:{path}:{st.st_size}:{st.st_mtime_ns}"
+        return _file_id(audio, "audio")
     y = np.ascontiguousarray(audio, dtype=np.float32)
     return f"array:{y.shape}:{hashlib.blake2b(y.tobytes(), digest_size=16).hexdigest()}"
 
@@ -587,7 +592,7 @@ class OnsetsFramesBackend:
 
 def _fingerprint(audios: Sequence[AudioSource], note_lists: Sequence[NotesSource]) -> str:
     """Cheap data fingerprint for the checkpoint key: the first 64 KiB and the length of
-    each signal and its first 64 notes; for files, the path and the size."""
+    each signal and its first 64 notes; for files, :func:`_file_id`."""
     h = hashlib.sha256()
     for y, notes in zip(audios, note_lists):
         if _is_path(y):
@@ -596,7 +601,7 @@ def _fingerprint(audios: Sequence[AudioSource], note_lists: Sequence[NotesSource
             h.update(np.asarray(y, np.float32).tobytes()[:65536])
             h.update(str(len(y)).encode())
         if _is_path(notes):
-            h.update(f"midi:{Path(notes).resolve()}:{Path(notes).stat().st_size}".encode())
+            h.update(_file_id(notes, "MIDI").encode())
         else:
             h.update(repr([tuple(n) for n in notes][:64]).encode())
     return h.hexdigest()[:16]

@@ -219,7 +219,7 @@ def code_fingerprint() -> str:
     if _FINGERPRINT is None:
         here = Path(__file__).resolve().parent
         files = sorted(here.glob("*.py")) + [here.parent / "taxonomies.py", here.parent / "splits.py",
-                                              here.parent.parent / "seed.py"]
+                                              here.parent / "alm.py", here.parent.parent / "seed.py"]
         h = hashlib.sha256()
         for f in files:
             if f.exists():
