@@ -95,6 +95,38 @@ def test_model_shapes(arch, width, dim):
         assert headless(x).shape == (3, dim)
 
 
+@pytest.mark.parametrize("arch", ["short_chunk_cnn", "harmonic_cnn", "won2021_resnet"])
+def test_channels_last_layout_does_not_change_the_model(arch):
+    # the taggers keep conv weights channels-last for speed; an NCHW copy of the same
+    # weights (PyTorch's default layout) must compute the same function. Eval mode: BN with
+    # running statistics (train-mode BN on a batch of 2 amplifies float rounding), and
+    # gradients only for the short-chunk CNN — the harmonic front end makes constant
+    # regions, whose max-pool ties the two layouts may break differently (both are valid
+    # subgradients).
+    torch.manual_seed(0)
+    m = A.build_tagger(arch, 4).eval()
+    convs = [mod for mod in m.modules() if isinstance(mod, torch.nn.Conv2d)]
+    assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    ref = A.build_tagger(arch, 4).eval()
+    ref.load_state_dict(m.state_dict())
+    ref.to(memory_format=torch.contiguous_format)
+    feats = m.features(torch.randn(2, m.input_samples))
+    stem = ref.hfb_bn(ref.hfb(feats)) if arch == "harmonic_cnn" else ref.spec_bn(feats.unsqueeze(1))
+    nchw = ref.layers(stem.contiguous())
+    assert nchw.is_contiguous()  # the reference really ran in NCHW
+    nhwc = m._body(feats)
+    assert nhwc.is_contiguous(memory_format=torch.channels_last)
+    scale = float(nchw.abs().max())
+    torch.testing.assert_close(nhwc, nchw, rtol=1e-4, atol=1e-5 * scale)
+    if arch == "short_chunk_cnn":
+        nhwc.square().sum().backward()
+        nchw.square().sum().backward()
+        ref_convs = [mod for mod in ref.modules() if isinstance(mod, torch.nn.Conv2d)]
+        for a, b in zip(convs, ref_convs):
+            g = float(b.weight.grad.abs().max())
+            torch.testing.assert_close(a.weight.grad, b.weight.grad, rtol=1e-3, atol=1e-4 * g)
+
+
 def test_paper_widths_give_paper_dims():
     assert A.build_tagger("won2021_resnet").embed_dim == 256
     assert A.build_tagger("short_chunk_cnn").embed_dim == 512

@@ -129,6 +129,8 @@ def test_clap_style_trains_caches_and_aligns(tmp_path, monkeypatch):
     assert torch.allclose(again.embed_audio(wav), za)
     with pytest.raises(ValueError, match="list of strings"):
         m.embed_text("one string")
+    with pytest.raises(ValueError, match="train_crop_seconds"):
+        train_clap_style(W(), seed=0, crop_seconds=0.5, train_crop_seconds=1.0)
 
 
 def test_clap_style_training_is_deterministic_per_seed(tmp_path, monkeypatch):

@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 from emolib.encoders.image import (CLIP_MEAN, CLIP_STD, CLIPImageEncoder, SmallImageCNN,
-                                   colour_statistics, embed_images, load_images,
-                                   pretrained_image_cnn, preprocess)
+                                   colour_statistics, embed_image_files, embed_images,
+                                   load_images, pretrained_image_cnn, preprocess)
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +111,23 @@ def test_pretrained_image_cnn_learns_aux_task_and_caches(tmp_path, monkeypatch):
     again = pretrained_image_cnn(W(), seed=0, width=4, image_size=16, epochs=6, batch_size=16)
     for a, b in zip(m.state_dict().values(), again.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_embed_image_files_streams_and_equals_in_memory_views(tmp_path):
+    g = np.random.default_rng(3)
+    paths = []
+    for i in range(11):
+        p = tmp_path / f"im{i}.png"
+        Image.fromarray(g.integers(0, 256, (20 + i, 24, 3), dtype=np.uint8)).save(p)
+        paths.append(str(p))
+    torch.manual_seed(0)
+    m = SmallImageCNN(width=4, image_size=16).eval()
+    pix = load_images(paths, 16)
+    expected = torch.stack([embed_images(m, pix, batch_size=2),
+                            embed_images(m, pix, batch_size=2, rng=np.random.default_rng(7))], dim=1)
+    got = embed_image_files(m, paths, 16, rngs=[None, np.random.default_rng(7)], chunk=4, batch_size=2)
+    assert got.shape == (11, 2, 32)  # width 4 → 8·4-d embeddings
+    assert torch.allclose(got, expected, atol=1e-6)
+    assert not torch.allclose(got[:, 0], got[:, 1])  # the crop view differs from the centre view
+    with pytest.raises(ValueError, match="multiple of batch_size"):
+        embed_image_files(m, paths, 16, chunk=3, batch_size=2)

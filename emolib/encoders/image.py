@@ -14,8 +14,10 @@
   validation/test image. Cached through :func:`emolib.train.cached_model`.
 
 Both take float images (B, 3, H, W) in [0, 1]; :func:`preprocess` does resize/crop and
-normalisation. :func:`embed_images` embeds a list of files in batches (centre view, or
-random-resized-crop views for training).
+normalisation. :func:`embed_images` embeds decoded images in batches (centre view, or
+random-resized-crop views for training); :func:`embed_image_files` does the same straight
+from files, a chunk at a time, so that a real dataset (DeepEmotion: 21,829 images, ≈13 GB
+decoded at 224²) never sits in memory at once.
 
 Notebook: 02_emoclim2024.ipynb.
 """
@@ -34,7 +36,8 @@ from torch import nn
 from emolib.augment import center_resize_crop, random_resized_crop
 
 __all__ = ["CLIP_MEAN", "CLIP_STD", "preprocess", "CLIPImageEncoder", "SmallImageCNN",
-           "colour_statistics", "pretrained_image_cnn", "load_images", "embed_images"]
+           "colour_statistics", "pretrained_image_cnn", "load_images", "embed_images",
+           "embed_image_files"]
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +114,12 @@ class SmallImageCNN(nn.Module):
             for i in range(4)])
         self.aux = nn.Linear(chans[-1], n_aux)
         self.image_size, self.out_dim = image_size, chans[-1]
+        # channels-last (NHWC): oneDNN's fast CPU layout, ≈1.7× faster to train here
+        self.to(memory_format=torch.channels_last)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) → (B, 8w) un-normalised pooled features."""
-        return self.body(x).mean(dim=(2, 3))
+        return self.body(x.contiguous(memory_format=torch.channels_last)).mean(dim=(2, 3))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) → (B, 8w) L2-normalised embedding."""
@@ -218,3 +223,29 @@ def embed_images(encoder: nn.Module, images: torch.Tensor, *, size: int | None =
         x = preprocess(images[i:i + batch_size], size, rng=rng).to(device)
         out.append(F.normalize(fn(x), dim=-1).cpu())
     return torch.cat(out) if out else torch.empty(0, getattr(encoder, "out_dim", 0))
+
+
+def embed_image_files(encoder: nn.Module, paths: Sequence[str], size: int, *,
+                      rngs: Sequence[np.random.Generator | None] = (None,), chunk: int = 512,
+                      batch_size: int = 64, device: str = "cpu") -> torch.Tensor:
+    """Embed image files in views → (len(paths), len(rngs), d), unit norm, streaming.
+
+    Each entry of ``rngs`` is one view: ``None`` the centre view, a generator the
+    random-resized-crop views it draws. Files are decoded ``chunk`` at a time (at ``size``,
+    as :func:`load_images`) and every view of a chunk is embedded before the next chunk is
+    read. ``chunk`` must be a multiple of ``batch_size``, so that each generator is drawn in
+    the same order as one :func:`embed_images` call over all images: the result equals
+    ``stack([embed_images(encoder, load_images(paths, size), rng=g) for g in rngs], 1)``.
+    """
+    if chunk < 1 or batch_size < 1 or chunk % batch_size:
+        raise ValueError(f"chunk ({chunk}) must be a positive multiple of batch_size ({batch_size})")
+    if len(rngs) < 1:
+        raise ValueError("rngs needs at least one view (None: the centre view)")
+    out = []
+    for i in range(0, len(paths), chunk):
+        pix = load_images(list(paths[i:i + chunk]), size)
+        out.append(torch.stack([embed_images(encoder, pix, size=size, rng=g, batch_size=batch_size,
+                                             device=device) for g in rngs], dim=1))
+    if not out:
+        return torch.empty(0, len(rngs), getattr(encoder, "out_dim", 0))
+    return torch.cat(out)
