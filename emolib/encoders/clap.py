@@ -223,9 +223,8 @@ def train_clap_style(world: Any, seed: int = 0, *, profile: str = "default",
     validation InfoNCE loss). Audio features are computed once by the CNN's fixed front end;
     training takes random ``train_crop_seconds`` crops in the feature domain (default: half
     of ``crop_seconds``; crop augmentation — the CNN ends in a global max-pool, so it accepts
-    any length), validation
-    the centre ``crop_seconds`` crop, which is also the model's input length when embedding
-    (``input_samples``). On the default world, 5-s training crops of the 10-s clips gave a
+    any length), validation the centre ``crop_seconds`` crop, which is also the model's
+    input length when embedding (``input_samples``). On the default world, 5-s training crops of the 10-s clips gave a
     better held-out caption→clip ranking than whole-clip training (MRR 0.15 vs 0.07 over
     84 val/test clips, 4 vs 3 epochs) at well under half the time. Profiles: "quick"
     (width 8, 2 epochs), "default" (width 16, 4 epochs), "paper" (width 64, 40 epochs).
