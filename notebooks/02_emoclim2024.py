@@ -61,6 +61,7 @@ threads = 2  # torch threads, fixed so the same parameters give the same tables 
 clip_path = None  # local CLIP folder (e.g. openai/clip-vit-base-patch32) -> real CLIP branch
 clap_path = None  # local CLAP folder (e.g. laion/clap-htsat-unfused) -> real CLAP branch
 audio_checkpoints = None  # real data: {"short_chunk_cnn": path, "harmonic_cnn": path} state_dicts
+short_chunk_arch = "short_chunk_cnn"  # the paper's Short-Chunk CNN | "short_chunk_resnet" (official code)
 temperature = 0.07  # SupCon τ (paper 0.07)
 lambdas = (0.25, 0.25, 0.25, 0.25)  # λ1..λ4: Im→Au, Au→Im, Im→Im, Au→Au (paper: equal)
 emb_dim = 128  # joint space (paper 128)
@@ -114,6 +115,9 @@ T0 = time.perf_counter()
 if profile not in ("quick", "default", "paper"):
     raise ValueError(f"profile must be quick, default or paper, got {profile!r}")
 P = {"quick": 0, "default": 1, "paper": 2}[profile]
+if short_chunk_arch not in ("short_chunk_cnn", "short_chunk_resnet"):
+    raise ValueError(f"short_chunk_arch must be 'short_chunk_cnn' or 'short_chunk_resnet', "
+                     f"got {short_chunk_arch!r}")
 epochs = epochs or (4, 10, 15)[P]
 batches_per_epoch = batches_per_epoch or (8, 10, 100)[P]
 lr = lr or (1e-3, 1e-3, 1e-4)[P]
@@ -190,7 +194,10 @@ print(counts[["train", "val", "test"]].to_string())
 #
 # **Audio $f_{Au}$.** Short-chunk CNN (3.7-s input) and Harmonic CNN (5-s input) pre-trained
 # on music tagging (the world's tags stand in for the Million Song Dataset), cut before
-# their tagging head; and CLAP (10-s input, frozen) — offline the CLAP-style model.
+# their tagging head; and CLAP (10-s input, frozen) — offline the CLAP-style model. The
+# paper names the Short-Chunk CNN; the official code loads the MSD short-chunk *ResNet*
+# (512-d). We follow the paper by default; `short_chunk_arch="short_chunk_resnet"` gives
+# the official code's model (for either, `audio_checkpoints` takes its MSD weights).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -202,7 +209,7 @@ else:
     image_encoder = pretrained_image_cnn(world, seed, image_size=int(world.params["image_size"]),
                                          epochs=pretrain_epochs[0], device=device)
     IMAGE_NAME = "small CNN (world auxiliary task)"
-ARCHS = {"Short-Chunk CNN": "short_chunk_cnn", "Harmonic CNN": "harmonic_cnn"}
+ARCHS = {"Short-Chunk CNN": short_chunk_arch, "Harmonic CNN": "harmonic_cnn"}
 taggers = {}
 for name, arch in ARCHS.items():
     if world is not None:
