@@ -8,9 +8,10 @@ encoder is pre-trained, every feature computed). Run on demand, not by the test 
 
 Each notebook gets a fresh temporary ``EMOLIB_CACHE`` holding only the world: copied from
 ``--world-from`` (a cache folder with a ``world/`` inside) when given, else built there
-first (not timed). The notebook then runs through ``scripts/reproduce.py`` (papermill, the
-Makefile's SIMD pins) with its tables and figures sent to the temporary folder, so the
-committed ones are not touched. The wall time includes kernel start-up.
+first (not timed). The notebook then runs through ``make reproduce NB=.. OUT=..`` (the
+README command, with the Makefile's SIMD pins), its tables and figures sent to the
+temporary folder, so the committed ones are not touched. The wall time includes kernel
+start-up.
 """
 from __future__ import annotations
 
@@ -25,8 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS_S = {"02": 240.0, "03": 180.0}
-SIMD = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2",
-        "OPENBLAS_CORETYPE": "Haswell"}
 
 
 def world_only_cache(tmp: Path, world_from: Path | None, env: dict[str, str]) -> None:
@@ -50,12 +49,12 @@ def main() -> None:
     for nb in args.nb:
         with tempfile.TemporaryDirectory(prefix=f"bench_nb{nb}_") as tmp_s:
             tmp = Path(tmp_s)
-            env = {**os.environ, **SIMD, "EMOLIB_CACHE": str(tmp / "cache")}
+            env = {**os.environ, "EMOLIB_CACHE": str(tmp / "cache")}
             (tmp / "cache").mkdir()
             world_only_cache(tmp / "cache", args.world_from, env)
             t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "reproduce.py"), "--nb", nb,
-                                   "--out", str(tmp / "out")], env=env, cwd=ROOT)
+            proc = subprocess.run(["make", "--no-print-directory", "reproduce", f"NB={nb}",
+                                   f"OUT={tmp / 'out'}"], env=env, cwd=ROOT)
             wall = time.perf_counter() - t0
             budget = BUDGETS_S.get(nb)
             verdict = "failed" if proc.returncode else (
