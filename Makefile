@@ -20,16 +20,27 @@ OUT ?=
 #   make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
 
-# Same numbers on any x86-64 machine: pin the SIMD code paths of PyTorch (ATen, oneDNN, MKL)
-# and of NumPy/SciPy's OpenBLAS to AVX2, so that a machine with AVX-512 takes the same float
-# rounding as the reference machine (trained models, and hence the tables, would otherwise
-# drift in the last bits and then visibly). No effect on machines without AVX2 or on ARM.
+# Same numbers on any x86-64 machine: pin the SIMD code paths to AVX2, so that a machine
+# with AVX-512 takes the same float rounding as the reference machine (trained models, and
+# hence the tables, would otherwise drift in the last bits and then visibly):
+#   PyTorch's ATen kernels, oneDNN and MKL (ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA, MKL_CBWR);
+#   NumPy/SciPy's BLAS, OpenBLAS (OPENBLAS_CORETYPE);
+#   NumPy's own ufunc loops (NPY_DISABLE_CPU_FEATURES: its AVX-512 float32 log10/log2/log1p/
+#   expm1/power and float64 log/exp round differently; the names are NumPy-2.4 specific,
+#   and NumPy reads the variable once, when it is imported).
+# The same values go into the Jupyter kernel spec below, and emolib.simd.PINNED_ENV lists
+# them (tests/test_simd.py keeps the three in step; emolib warns, naming the variable, when
+# a process runs unpinned on an AVX-512 machine). No effect without AVX-512 or on ARM.
 export ATEN_CPU_CAPABILITY ?= avx2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 export MKL_CBWR ?= AVX2
 export OPENBLAS_CORETYPE ?= Haswell
+export NPY_DISABLE_CPU_FEATURES ?= X86_V4 AVX512_ICL AVX512_SPR
+# Executed notebooks carry no progress bars (text bars would be stored as red stderr output);
+# an interactive Jupyter session keeps them (emolib.progress).
+export EMOLIB_PROGRESS ?= 0
 
-.PHONY: setup reproduce test unit nbval clean-cache help
+.PHONY: setup reproduce test unit lint clean-cache help
 
 help:
 	@echo "make reproduce [NB='00 01'] [PROFILE=quick|default|paper] [SEED=n] [PARAMS='-p k v']"
@@ -48,7 +59,8 @@ $(STAMP): pyproject.toml constraints.txt Makefile | $(VPY)
 	  echo "ERROR: CUDA packages were installed; torch must stay the CPU build 2.13.0" >&2; exit 1; fi
 	$(VPY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (emolib)" \
 	  --env ATEN_CPU_CAPABILITY avx2 --env ONEDNN_MAX_CPU_ISA AVX2 --env MKL_CBWR AVX2 \
-	  --env OPENBLAS_CORETYPE Haswell >/dev/null
+	  --env OPENBLAS_CORETYPE Haswell --env NPY_DISABLE_CPU_FEATURES "X86_V4 AVX512_ICL AVX512_SPR" \
+	  >/dev/null
 	$(VPY) scripts/warmup.py
 	touch $(STAMP)
 
@@ -56,9 +68,21 @@ reproduce: $(STAMP)
 	$(VPY) scripts/reproduce.py $(if $(NB),--nb $(NB)) $(if $(PROFILE),--profile $(PROFILE)) \
 	  $(if $(SEED),--seed $(SEED)) $(if $(OUT),--out $(OUT)) $(PARAMS)
 
+# make test: ruff, then the unit tests and nbval, which re-executes every notebook with its
+# tables and figures going to TEST_OUT (never over the committed paper_tables/ and figures/);
+# tests/test_reexecuted_tables.py then compares the tables written there with the committed
+# ones (trained numbers within the tolerance stated in README.md, everything else exactly).
+TEST_OUT ?= $(CURDIR)/notebooks/executed/test-output
+LINTED := emolib tests scripts benchmarks notebooks
+
 test: $(STAMP)
-	$(VPY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  --nbval-cell-timeout=1800 -p no:cacheprovider
+	$(VPY) -m ruff check $(LINTED)
+	rm -rf "$(TEST_OUT)" && mkdir -p "$(TEST_OUT)"
+	EMOLIB_OUTPUT="$(TEST_OUT)" $(VPY) -m pytest tests notebooks --nbval-lax \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1800 -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VPY) -m ruff check $(LINTED)
 
 unit: $(STAMP)
 	$(VPY) -m pytest tests -q

@@ -46,9 +46,17 @@ def set_num_threads(n: int) -> None:
     trained weights and, after training, the printed tables. Notebooks pass their
     ``threads`` parameter here (default 2, the reference machine) so that the same
     parameters give the same tables whatever ``OMP_NUM_THREADS`` or the core count is.
+
+    It also checks, once per call, that the SIMD code paths are pinned to AVX2
+    (:func:`emolib.simd.check_simd_pins`), and warns naming the variable if they are not:
+    the notebook then still runs, but its trained numbers may differ from the committed
+    tables within the stated tolerance.
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"threads must be a positive integer, got {n!r}")
     import torch
 
+    from emolib.simd import check_simd_pins
+
     torch.set_num_threads(int(n))
+    check_simd_pins(warn=True)
