@@ -9,8 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from emolib.data.deepemotion import (load_deepemotion, load_image, paper_split,
-                                     read_image_folders)
+from emolib.data.deepemotion import load_deepemotion, load_image, paper_split, read_image_folders
 from emolib.data.mtat import load_mtat, read_annotations, read_split_npy, top_tags
 from emolib.data.taxonomies import TAXONOMIES
 
@@ -106,7 +105,11 @@ def test_load_mtat_won_split_with_binary(tmp_path):
     np.save(tmp_path / "binary.npy", np.array([[1, 0], [1, 0], [0, 0], [0, 1]]))
     (tmp_path / "0").mkdir()
     (tmp_path / "0" / "b-02.wav").write_bytes(b"")
-    clips, vocab = load_mtat(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"3 of 4 MagnaTagATune audio files .*f/a-01\.mp3"):
+        load_mtat(tmp_path)  # the audio files must exist unless on_missing says otherwise
+    only = load_mtat(tmp_path, on_missing="drop")[0]
+    assert only["item_id"].tolist() == ["0/b-02.mp3"]
+    clips, vocab = load_mtat(tmp_path, on_missing="ignore")
     assert vocab == ["guitar", "techno"]
     assert clips["split"].tolist() == ["train", "train", "val", "test"]
     assert clips["tags"].tolist() == [["guitar"], ["guitar"], [], ["techno"]]
@@ -119,7 +122,7 @@ def test_load_mtat_won_split_from_annotations(tmp_path):
     np.save(tmp_path / "train.npy", np.array(["0\tf/a-01.mp3", "1\tf/a-02.mp3"]))
     np.save(tmp_path / "valid.npy", np.array(["2\t0/b-01.mp3"]))
     np.save(tmp_path / "test.npy", np.array(["3\t0/b-02.mp3"]))
-    clips, vocab = load_mtat(tmp_path, n_tags=2)
+    clips, vocab = load_mtat(tmp_path, n_tags=2, on_missing="ignore")
     assert vocab == ["guitar", "classical"]
     assert clips["tags"].tolist() == [["guitar", "classical"], ["guitar"],
                                       ["guitar", "classical"], []]
@@ -131,13 +134,13 @@ def test_load_mtat_pons_split(tmp_path):
     (tmp_path / "train_gt_mtt.tsv").write_text("2\t[1, 1]\n6\t[1, 0]\n")
     (tmp_path / "val_gt_mtt.tsv").write_text("10\t[0, 1]\n")
     (tmp_path / "test_gt_mtt.tsv").write_text("")
-    clips, vocab = load_mtat(tmp_path, split="pons", n_tags=2)
+    clips, vocab = load_mtat(tmp_path, split="pons", n_tags=2, on_missing="ignore")
     assert vocab == ["guitar", "classical"]
     assert clips["tags"].tolist() == [["guitar", "classical"], ["guitar"], ["classical"]]
     assert clips["split"].tolist() == ["train", "train", "val"]
     (tmp_path / "val_gt_mtt.tsv").write_text("10\t__import__('os')\n")
-    with pytest.raises(ValueError, match="val_gt_mtt.tsv:1"):
-        load_mtat(tmp_path, split="pons", n_tags=2)
+    with pytest.raises(ValueError, match=r"val_gt_mtt\.tsv: line 1, column 2: expected a list"):
+        load_mtat(tmp_path, split="pons", n_tags=2, on_missing="ignore")
 
 
 def test_mtat_never_unpickles(tmp_path):

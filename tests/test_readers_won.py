@@ -63,7 +63,8 @@ def test_isear_real_file():
     assert df["item_id"].is_unique
     assert not df["text"].str.contains("\u00e1 |\\|").any()
     first = df.iloc[0]
-    assert first["label"] == "joy" and first["text"].startswith("During the period of falling in love")
+    assert first["label"] == "joy"
+    assert first["text"].startswith("During the period of falling in love")
 
 
 # --- Alm -----------------------------------------------------------------------------------
@@ -121,7 +122,8 @@ def test_alm_errors(tmp_path):
     with pytest.raises(ValueError, match=r"bad\.agree: line 2: unknown label code '5'"):
         alm.load_alm(tmp_path)
     (d / "bad.agree").write_text("no separators here\n")
-    with pytest.raises(ValueError, match=r"bad\.agree: line 1: expected 'SentID@LabelCode@sentence'"):
+    with pytest.raises(ValueError,
+                       match=r"bad\.agree: line 1: expected 'SentID@LabelCode@sentence'"):
         alm.load_alm(tmp_path)
     e = tmp_path / "x.emmood"
     e.write_text("0:0 N:N N:N spaces not tabs\n")
@@ -146,15 +148,17 @@ def test_audioset_fixture(tmp_path):
     audio.mkdir(parents=True)
     (audio / "Yaaaaaaaaaaa.wav").write_bytes(b"")
     (audio / "ddd_ddd-ddd_5.000.flac").write_bytes(b"")
-    df = audioset.load_audioset_mood(tmp_path, tmp_path / "audio", fractions=(0.5, 0.5), split="stratified")
+    df = audioset.load_audioset_mood(tmp_path, tmp_path / "audio", fractions=(0.5, 0.5),
+                                     split="stratified")
     assert df["ytid"].tolist() == ["aaaaaaaaaaa", "ddd_ddd-ddd"]
     assert df["label"].tolist() == ["happy", "scary"]
     assert Path(df.loc[1, "audio_path"]).name == "ddd_ddd-ddd_5.000.flac"
     (audio / "Yaaaaaaaaaaa.wav").unlink()
-    with pytest.raises(FileNotFoundError, match=r"1 of 2 mood clips have no audio file .*aaaaaaaaaaa"):
+    with pytest.raises(FileNotFoundError,
+                       match=r"1 of 2 mood clips have no audio file .*aaaaaaaaaaa"):
         audioset.load_audioset_mood(tmp_path, tmp_path / "audio")
-    kept = audioset.load_audioset_mood(tmp_path, tmp_path / "audio", on_missing="drop", fractions=(0.5, 0.5),
-                                      split="stratified")
+    kept = audioset.load_audioset_mood(tmp_path, tmp_path / "audio", on_missing="drop",
+                                       fractions=(0.5, 0.5), split="stratified")
     assert kept["ytid"].tolist() == ["ddd_ddd-ddd"]
     with pytest.raises(FileNotFoundError, match="none of"):
         audioset.load_audioset_mood(tmp_path / "audio")

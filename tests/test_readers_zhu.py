@@ -52,7 +52,8 @@ def _emopia_fixture(root: Path, with_audio: bool = True) -> None:
     (root / "audios").mkdir()
     splits = {"train": ["Q1_aa_0", "Q2_b_b_1"], "val": ["Q3_cc_0"], "test": ["Q4_d-d_2"]}
     for split, names in splits.items():
-        pd.DataFrame({"fname": names, "label": [n[:2] for n in names]}).to_csv(root / f"{split}.csv", index=False)
+        pd.DataFrame({"fname": names, "label": [n[:2] for n in names]}).to_csv(
+            root / f"{split}.csv", index=False)
         for n in names:
             notes_to_midi([Note(60, 0.0, 0.5, 80)]).write(str(root / "midis" / f"{n}.mid"))
             if with_audio:
@@ -117,5 +118,5 @@ def test_maestro_fixture(tmp_path):
     with pytest.raises(FileNotFoundError, match="maestro-v"):
         read_maestro(tmp_path)
     pd.DataFrame(rows).drop(columns="split").to_csv(root / "maestro-v3.0.0.csv", index=False)
-    with pytest.raises(ValueError, match="missing MAESTRO columns"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['split'\] in the MAESTRO"):
         read_maestro(root)

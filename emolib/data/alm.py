@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from emolib.data.files import DataError
 from emolib.data.splits import stratified_split
 
 __all__ = ["AUTHORS", "AGREE_CODES", "EMMOOD_CODES", "read_agree", "read_emmood", "load_alm",
@@ -45,7 +46,11 @@ EMMOOD_CODES = {"A": "angry", "D": "angry", "F": "fearful", "H": "happy", "Sa": 
 
 
 def _read_lines(path: Path) -> list[str]:
+    if not path.is_file():
+        raise FileNotFoundError(f"Alm corpus file not found: {path.absolute()}")
     raw = path.read_bytes()
+    if not raw.strip():
+        log.warning("%s: empty file (no sentences)", path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -54,7 +59,13 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def read_agree(path: str | Path) -> pd.DataFrame:
-    """Parse one ``.agree`` file → DataFrame[sent_id, label, text]."""
+    """Parse one ``.agree`` file → DataFrame[sent_id, label, text].
+
+    A malformed line or an unknown label code → :class:`~emolib.data.files.DataError`
+    naming the file and line.
+
+    Notebook: 01_won2021 (real-data path).
+    """
     path = Path(path)
     rows = []
     for lineno, line in enumerate(_read_lines(path), start=1):
@@ -62,19 +73,24 @@ def read_agree(path: str | Path) -> pd.DataFrame:
             continue
         parts = line.split("@", 2)
         if len(parts) != 3 or not parts[0].strip().isdigit():
-            raise ValueError(f"{path}: line {lineno}: expected 'SentID@LabelCode@sentence', got {line[:60]!r}")
+            raise DataError(f"{path.absolute()}: line {lineno}: expected "
+                            f"'SentID@LabelCode@sentence', got {line[:60]!r}")
         code = parts[1].strip()
         if code not in AGREE_CODES:
-            raise ValueError(f"{path}: line {lineno}: unknown label code {code!r}; expected one of "
-                             f"{sorted(AGREE_CODES)}")
-        rows.append({"sent_id": int(parts[0]), "label": AGREE_CODES[code], "text": parts[2].strip()})
+            raise DataError(f"{path.absolute()}: line {lineno}: unknown label code {code!r}; "
+                            f"expected one of {sorted(AGREE_CODES)}")
+        rows.append({"sent_id": int(parts[0]), "label": AGREE_CODES[code],
+                     "text": parts[2].strip()})
     return pd.DataFrame(rows, columns=["sent_id", "label", "text"])
 
 
 def read_emmood(path: str | Path) -> pd.DataFrame:
     """Parse one ``.emmood`` file → DataFrame[sent_id, emo_a, emo_b, mood_a, mood_b, text].
 
-    Codes are kept as in the file (A, D, F, H, N, Sa, Su+, Su-; moods S, +, -).
+    Codes are kept as in the file (A, D, F, H, N, Sa, Su+, Su-; moods S, +, -). A malformed
+    line → :class:`~emolib.data.files.DataError` naming the file and line.
+
+    Notebook: 01_won2021 (real-data path).
     """
     path = Path(path)
     rows = []
@@ -88,8 +104,9 @@ def read_emmood(path: str | Path) -> pd.DataFrame:
             emo_a, emo_b = emo.split(":")
             mood_a, mood_b = mood.split(":")
         except ValueError:
-            raise ValueError(f"{path}: line {lineno}: expected 'SentID:SentID<TAB>1emA:1emB<TAB>"
-                             f"MoodA:MoodB<TAB>sentence', got {line[:60]!r}") from None
+            raise DataError(f"{path.absolute()}: line {lineno}: expected 'SentID:SentID<TAB>"
+                            f"1emA:1emB<TAB>MoodA:MoodB<TAB>sentence', got {line[:60]!r}"
+                            ) from None
         rows.append({"sent_id": sid, "emo_a": emo_a, "emo_b": emo_b, "mood_a": mood_a,
                      "mood_b": mood_b, "text": text.strip()})
     return pd.DataFrame(rows, columns=["sent_id", "emo_a", "emo_b", "mood_a", "mood_b", "text"])
@@ -102,6 +119,8 @@ def load_alm(root: str | Path, source: str = "agree") -> pd.DataFrame:
     ``source="emmood"``: sentences whose two annotators agree on a non-neutral primary
     emotion (mapped to the five labels; disgusted → angry, both surprises → surprised).
     Raises ``FileNotFoundError`` naming the folder when no file of that kind exists.
+
+    Notebook: 01_won2021 (real-data path).
     """
     root = Path(root)
     if source not in ("agree", "emmood"):
@@ -118,7 +137,8 @@ def load_alm(root: str | Path, source: str = "agree") -> pd.DataFrame:
             df.insert(0, "author", author)
             frames.append(df)
     if not frames:
-        raise FileNotFoundError(f"no {ext} files under {root}/{{{','.join(AUTHORS)}}}/{sub}/ "
+        raise FileNotFoundError(f"no {ext} files under {root.absolute()}/"
+                                f"{{{','.join(AUTHORS)}}}/{sub}/ "
                                 "(Alm's affect corpus layout)")
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "item_id", [f"alm_{a}_{s}_{i}" for a, s, i in
@@ -134,12 +154,16 @@ def author_split(df: pd.DataFrame, test_author: str = "Potter", val_fraction: fl
     ``val_fraction=None`` the held-out sentences serve as validation *and* test, as in the
     paper ("167 sentences by B. Potter were used for validation and test"); they are marked
     "val+test". With a fraction, they are split stratified into disjoint val and test.
+
+    Notebook: 01_won2021 (real-data path).
     """
     if test_author not in set(df[author_col]):
-        raise ValueError(f"test_author {test_author!r} not among authors {sorted(set(df[author_col]))}")
+        raise ValueError(f"test_author {test_author!r} not among authors "
+                         f"{sorted(set(df[author_col]))}")
     out = np.where(df[author_col] == test_author, "val+test", "train").astype(object)
     if val_fraction is not None:
         held = np.flatnonzero(out == "val+test")
-        part = stratified_split(df["label"].to_numpy()[held], (val_fraction, 1 - val_fraction), seed)
+        part = stratified_split(df["label"].to_numpy()[held], (val_fraction, 1 - val_fraction),
+                                seed)
         out[held] = np.where(part == "train", "val", "test")
     return out

@@ -18,13 +18,12 @@ Notebooks: 01_won2021, 02_emoclim2024 (real-data path).
 """
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from pathlib import Path
 
 import pandas as pd
 
+from emolib.data.files import check_split_ids, read_csv
 from emolib.data.splits import sklearn_stratified_split, stratified_split
 
 __all__ = ["MOOD_MIDS", "AUDIO_EXTENSIONS", "read_ontology", "mood_mids", "read_segments",
@@ -37,57 +36,63 @@ MOOD_MIDS = {"/t/dd00031": "happy", "/t/dd00032": "funny", "/t/dd00033": "sad",
              "/t/dd00034": "tender", "/t/dd00035": "exciting", "/t/dd00036": "angry",
              "/t/dd00037": "scary"}
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".webm")
+_SEGMENT_COLUMNS = ("ytid", "start", "end", "positive_labels")
 
 
 def read_ontology(path: str | Path) -> pd.DataFrame:
-    """``class_labels_indices.csv`` → DataFrame[index, mid, display_name] (header optional)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"AudioSet class index not found: {path}")
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    if rows and rows[0][:2] == ["index", "mid"]:
-        rows = rows[1:]
-    try:
-        df = pd.DataFrame([(int(r[0]), r[1], r[2]) for r in rows if r],
-                          columns=["index", "mid", "display_name"])
-    except (ValueError, IndexError):
-        raise ValueError(f"{path}: expected rows 'index,mid,display_name'") from None
-    return df
+    """``class_labels_indices.csv`` → DataFrame[index, mid, display_name] (header optional).
+
+    An absent file → ``FileNotFoundError``; an empty file, a row without three fields, a
+    non-integer index or a duplicated mid → :class:`~emolib.data.files.DataError` naming the
+    file and line.
+
+    Notebooks: 01_won2021, 02_emoclim2024 (real-data path).
+    """
+    names = ("index", "mid", "display_name")
+    return read_csv(path, what="AudioSet class index", header="optional", names=names,
+                    required_columns=names, int_columns=("index",), id_column="mid")
 
 
 def mood_mids(ontology: pd.DataFrame) -> dict[str, str]:
-    """The 7 mood ids found by display name ("Happy music" → happy) in an ontology table."""
+    """The 7 mood ids found by display name ("Happy music" → happy) in an ontology table.
+
+    Notebooks: 01_won2021, 02_emoclim2024 (real-data path).
+    """
     names = {f"{lab.capitalize()} music": lab for lab in MOOD_MIDS.values()}
     found = {r.mid: names[r.display_name] for r in ontology.itertuples() if r.display_name in names}
     if len(found) != 7:
-        raise ValueError(f"ontology lists {len(found)} of the 7 '<Mood> music' classes: {sorted(found.values())}")
+        raise ValueError(f"ontology lists {len(found)} of the 7 '<Mood> music' classes: "
+                         f"{sorted(found.values())}")
     return found
 
 
+def _read_segments(path: Path) -> pd.DataFrame:
+    df = read_csv(path, what="AudioSet segments file", header=False, names=_SEGMENT_COLUMNS,
+                  comment="#", skipinitialspace=True, required_columns=_SEGMENT_COLUMNS,
+                  numeric_columns=("start", "end"), allow_missing=("positive_labels",),
+                  id_column="ytid", line_column="_line")
+    df["mids"] = [tuple(m for m in ms.split(",") if m) for ms in df.pop("positive_labels")]
+    return df[["ytid", "start", "end", "mids", "_line"]]
+
+
 def read_segments(path: str | Path) -> pd.DataFrame:
-    """A segments CSV → DataFrame[ytid, start, end, mids (tuple of str)]."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"AudioSet segments file not found: {path}")
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            parts = next(csv.reader([line], skipinitialspace=True))
-            if len(parts) != 4:
-                raise ValueError(f"{path}: line {lineno}: expected 'YTID, start, end, \"labels\"', "
-                                 f"got {line[:80]!r}")
-            try:
-                start, end = float(parts[1]), float(parts[2])
-            except ValueError:
-                raise ValueError(f"{path}: line {lineno}: start/end are not numbers: {line[:80]!r}") from None
-            rows.append((parts[0], start, end, tuple(m for m in parts[3].split(",") if m)))
-    return pd.DataFrame(rows, columns=["ytid", "start", "end", "mids"])
+    """A segments CSV → DataFrame[ytid, start, end, mids (tuple of str)].
+
+    Comment lines (``#``) are skipped. An absent file → ``FileNotFoundError``; a file
+    without segments, a row without the four fields ``YTID, start, end, "labels"``,
+    non-numeric start/end or a YTID listed twice → :class:`~emolib.data.files.DataError`
+    naming the file and line.
+
+    Notebooks: 01_won2021, 02_emoclim2024 (real-data path).
+    """
+    return _read_segments(Path(path)).drop(columns="_line")
 
 
 def mood_subset(segments: pd.DataFrame, mids: dict[str, str] | None = None) -> pd.DataFrame:
-    """Keep clips with exactly one mood label → adds column ``label`` (audioset taxonomy)."""
+    """Keep clips with exactly one mood label → adds column ``label`` (audioset taxonomy).
+
+    Notebooks: 01_won2021, 02_emoclim2024 (real-data path).
+    """
     mids = mids or MOOD_MIDS
     moods = segments["mids"].map(lambda ms: [mids[m] for m in ms if m in mids])
     keep = moods.map(len) == 1
@@ -109,11 +114,15 @@ def _ytid_of(stem: str) -> str | None:
     return None
 
 
-def audio_index(data_root: str | Path, extensions: tuple[str, ...] = AUDIO_EXTENSIONS) -> dict[str, Path]:
-    """Map YTID → audio file for every audio file under ``data_root`` (recursive, sorted)."""
+def audio_index(data_root: str | Path, extensions: tuple[str, ...] = AUDIO_EXTENSIONS
+                ) -> dict[str, Path]:
+    """Map YTID → audio file for every audio file under ``data_root`` (recursive, sorted).
+
+    Notebooks: 01_won2021, 02_emoclim2024 (real-data path).
+    """
     root = Path(data_root)
     if not root.is_dir():
-        raise FileNotFoundError(f"AudioSet audio folder not found: {root}")
+        raise FileNotFoundError(f"AudioSet audio folder not found: {root.absolute()}")
     index: dict[str, Path] = {}
     for p in sorted(root.rglob("*")):
         if p.suffix.lower() in extensions:
@@ -124,7 +133,10 @@ def audio_index(data_root: str | Path, extensions: tuple[str, ...] = AUDIO_EXTEN
 
 
 def find_audio(ytid: str, index: dict[str, Path]) -> Path | None:
-    """The audio file of a clip in an :func:`audio_index`, or None."""
+    """The audio file of a clip in an :func:`audio_index`, or None.
+
+    Notebooks: 01_won2021, 02_emoclim2024 (real-data path).
+    """
     return index.get(ytid)
 
 
@@ -138,9 +150,11 @@ def load_audioset_mood(meta_root: str | Path, audio_root: str | Path | None = No
 
     Reads the segment files present in ``meta_root`` (at least one must exist) and, if
     ``class_labels_indices.csv`` is there, checks the mood ids against it. Clips listed in
-    several files are kept once. With ``audio_root``, audio paths are looked up by YTID;
-    ``on_missing="error"`` raises ``FileNotFoundError`` naming the missing YTIDs,
-    ``"drop"`` drops them with a warning.
+    several files are kept once (a clip with different mood labels in two files →
+    :class:`~emolib.data.files.DataError` naming both). With ``audio_root``, audio paths
+    are looked up by YTID; ``on_missing="error"`` raises ``FileNotFoundError`` naming the
+    missing YTIDs, ``"drop"`` drops them with a warning — and raises
+    ``FileNotFoundError`` saying how many clips and where it looked when no clip has audio.
 
     The split is drawn over the *whole* mood subset, before clips without audio are dropped,
     so a clip's split does not depend on which other clips a user could download:
@@ -149,6 +163,8 @@ def load_audioset_mood(meta_root: str | Path, audio_root: str | Path | None = No
     (:func:`emolib.data.splits.sklearn_stratified_split`); ``split="stratified"`` is the
     library's exact-proportion :func:`emolib.data.splits.stratified_split` (any number of
     fractions).
+
+    Notebooks: 01_won2021, 02_emoclim2024 (real-data path).
     """
     meta_root = Path(meta_root)
     if on_missing not in ("error", "drop"):
@@ -163,20 +179,32 @@ def load_audioset_mood(meta_root: str | Path, audio_root: str | Path | None = No
     for name in files:
         p = meta_root / name
         if p.is_file():
-            frames.append(mood_subset(read_segments(p), mids).assign(source=p.stem))
+            frames.append((p, mood_subset(_read_segments(p), mids).assign(source=p.stem)))
     if not frames:
-        raise FileNotFoundError(f"none of {list(files)} found in {meta_root}")
-    df = pd.concat(frames, ignore_index=True).drop_duplicates("ytid").reset_index(drop=True)
+        raise FileNotFoundError(f"none of {list(files)} found in {meta_root.absolute()}")
+    check_split_ids(frames, "ytid", label_column="label", line_column="_line",
+                    allow_repeats=True, what="AudioSet segment files")
+    df = (pd.concat([f for _, f in frames], ignore_index=True).drop(columns="_line")
+          .drop_duplicates("ytid").reset_index(drop=True))
     df.insert(0, "item_id", "as_" + df["ytid"])
     if audio_root is not None:
         index = audio_index(audio_root)
         paths = [find_audio(y, index) for y in df["ytid"]]
         missing = [y for y, p in zip(df["ytid"], paths) if p is None]
+        where = Path(audio_root).absolute()
         if missing and on_missing == "error":
-            raise FileNotFoundError(f"{len(missing)} of {len(df)} mood clips have no audio file under "
-                                    f"{audio_root} (first: {missing[:5]}); pass on_missing='drop' to skip them")
+            raise FileNotFoundError(f"{len(missing)} of {len(df)} mood clips have no audio file "
+                                    f"under {where} (first: {missing[:5]}); pass "
+                                    "on_missing='drop' to skip them")
+        if missing and len(missing) == len(df):
+            raise FileNotFoundError(
+                f"on_missing='drop' would drop all {len(df)} mood clips: none has an audio file "
+                f"under {where} (searched recursively for <YTID>, Y<YTID> or <YTID>_<start>... "
+                f"with extensions {'/'.join(AUDIO_EXTENSIONS)}; found {len(index)} such "
+                f"file(s), none of a listed clip; first missing: {missing[:5]})")
         if missing:
-            log.warning("dropping %d mood clips without audio under %s", len(missing), audio_root)
+            log.warning("dropping %d of %d mood clips without audio under %s", len(missing),
+                        len(df), where)
         df["audio_path"] = [str(p) if p else None for p in paths]
     else:
         df["audio_path"] = None

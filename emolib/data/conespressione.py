@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from emolib.data.files import is_missing, read_csv
+
 __all__ = ["ANSWER_COLUMNS", "ANSWERS_FILE", "read_answers", "find_audio",
            "performances_table", "load_con_espressione", "aggregate_descriptions"]
 
@@ -39,24 +41,24 @@ def read_answers(csv_path: str | Path) -> pd.DataFrame:
 
     Columns: ``description_id`` (row number), ``performance_id`` (music id as a string),
     ``piece_id`` (piece_name), ``performer``, ``listener_id`` (participant_id or ""),
-    ``text`` (the answer, stripped). Rows with an empty answer are dropped.
+    ``text`` (the answer, stripped). Rows with an empty answer (``''``, ``'n/a'``, …) are
+    dropped. A missing file → ``FileNotFoundError``; an empty or header-only file, bytes
+    that are not UTF-8, missing columns, a missing ``music_id``/``piece_name``/``performer``
+    or a non-integer ``music_id`` → :class:`~emolib.data.files.DataError` naming the file
+    (and column and line).
+
+    Notebook: 03_chowdhury2023 (``data_root`` path).
     """
-    path = Path(csv_path)
-    if not path.exists():
-        raise FileNotFoundError(f"Con Espressione answers file not found: {path}")
-    df = pd.read_csv(path)
-    missing = [c for c in ANSWER_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; expected at least "
-                         f"{list(ANSWER_COLUMNS)}, found {list(df.columns)}")
-    df = df[df["answer"].notna() & (df["answer"].astype(str).str.strip() != "")]
+    df = read_csv(csv_path, what="Con Espressione answers file", required_columns=ANSWER_COLUMNS,
+                  int_columns=("music_id",), allow_missing=("answer", "participant_id"))
+    df = df[~is_missing(df["answer"])]
     out = pd.DataFrame({
         "description_id": [f"ce{i:05d}" for i in range(len(df))],
-        "performance_id": df["music_id"].astype(int).astype(str).to_numpy(),
+        "performance_id": df["music_id"].astype(str).to_numpy(),
         "piece_id": df["piece_name"].astype(str).to_numpy(),
         "performer": df["performer"].astype(str).to_numpy(),
-        "listener_id": (df["participant_id"].astype(str).to_numpy()
-                        if "participant_id" in df.columns else ""),
+        "listener_id": (df["participant_id"].where(~is_missing(df["participant_id"]), "")
+                        .astype(str).to_numpy() if "participant_id" in df.columns else ""),
         "text": df["answer"].astype(str).str.strip().to_numpy(),
     })
     return out.reset_index(drop=True)
@@ -67,7 +69,10 @@ def _layout_name(piece: str, performer: str) -> str:
 
 
 def find_audio(audio_dir: str | Path, music_id: int | str, piece: str, performer: str) -> Path:
-    """The recording of one performance; ``FileNotFoundError`` naming it when absent."""
+    """The recording of one performance; ``FileNotFoundError`` naming it when absent.
+
+    Notebook: 03_chowdhury2023 (``data_root`` path).
+    """
     audio_dir = Path(audio_dir)
     if not audio_dir.is_dir():
         raise FileNotFoundError(f"Con Espressione audio folder not found: {audio_dir}")
@@ -88,6 +93,8 @@ def performances_table(descriptions: pd.DataFrame, audio_dir: str | Path | None)
     """One row per performance: ``performance_id, piece_id, performer, audio_path``.
 
     With ``audio_dir=None`` the ``audio_path`` column is empty (text-only use).
+
+    Notebook: 03_chowdhury2023 (``data_root`` path).
     """
     perf = (descriptions.groupby("performance_id", sort=False)
             .agg(piece_id=("piece_id", "first"), performer=("performer", "first"))
@@ -105,6 +112,8 @@ def load_con_espressione(root: str | Path, audio_subdir: str | None = None
 
     ``root`` holds ``con_espressione_game_answers.csv`` and an audio folder (``audio_subdir``,
     else the first of ``audio_all``, ``audio``).
+
+    Notebook: 03_chowdhury2023 (``data_root`` path).
     """
     root = Path(root)
     descriptions = read_answers(root / ANSWERS_FILE)
@@ -117,6 +126,8 @@ def aggregate_descriptions(descriptions: pd.DataFrame, sep: str = ", ") -> pd.Da
     """All answers of a performance joined into one text (the paper's "aggregated answers").
 
     Returns ``performance_id, piece_id, text, n_answers`` in first-appearance order.
+
+    Notebook: 03_chowdhury2023.
     """
     return (descriptions.groupby("performance_id", sort=False)
             .agg(piece_id=("piece_id", "first"), text=("text", sep.join),

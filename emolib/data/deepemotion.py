@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from emolib.data.files import DataError
 from emolib.data.splits import sklearn_stratified_split as paper_split  # noqa: F401 (re-export)
 from emolib.data.taxonomies import TAXONOMIES
 
@@ -63,6 +64,8 @@ def read_image_folders(root: str | Path, labels: Sequence[str] | None = None,
     (lower case, as published). Hidden files and non-image files are skipped;
     ``item_id`` is ``<label>/<file name>``; rows are sorted by label order, then file name.
     With ``require_all`` every label must have a non-empty folder.
+
+    Notebook: 02_emoclim2024 (real-data path).
     """
     root = Path(root)
     if not root.is_dir():
@@ -87,7 +90,10 @@ def read_image_folders(root: str | Path, labels: Sequence[str] | None = None,
 
 
 def load_deepemotion(root: str | Path, random_state: int = 42) -> pd.DataFrame:
-    """DeepEmotion images with Emo-CLIM's split: DataFrame[item_id, label, image_path, split]."""
+    """DeepEmotion images with Emo-CLIM's split: DataFrame[item_id, label, image_path, split].
+
+    Notebook: 02_emoclim2024 (real-data path).
+    """
     df = read_image_folders(root)
     df["split"] = paper_split(df["label"], random_state=random_state)
     log.info("DeepEmotion: %d images from %s", len(df), root)
@@ -95,10 +101,21 @@ def load_deepemotion(root: str | Path, random_state: int = 42) -> pd.DataFrame:
 
 
 def load_image(path: str | Path, size: int | None = None) -> "torch.Tensor":  # noqa: F821
-    """Decode an image file as an RGB float tensor (3, H, W) in [0, 1] (optionally resized²)."""
+    """Decode an image file as an RGB float tensor (3, H, W) in [0, 1] (optionally resized²).
+
+    An absent file → ``FileNotFoundError``; an empty or undecodable file →
+    :class:`~emolib.data.files.DataError`, both naming the file.
+
+    Notebook: 02_emoclim2024 (real-data path).
+    """
     import torch
     from PIL import Image
 
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"image file not found: {p.absolute()}")
+    if p.stat().st_size == 0:
+        raise DataError(f"{p.absolute()}: image file is empty (0 bytes)")
     try:
         with Image.open(path) as im:
             im = im.convert("RGB")
@@ -106,5 +123,6 @@ def load_image(path: str | Path, size: int | None = None) -> "torch.Tensor":  # 
                 im = im.resize((size, size), Image.BILINEAR)
             arr = np.asarray(im, dtype=np.float32) / 255.0
     except (OSError, ValueError) as exc:
-        raise FileNotFoundError(f"cannot read image {path}: {exc}") from exc
+        raise DataError(f"{p.absolute()}: cannot decode image ({exc}); expected a "
+                        f"{'/'.join(IMAGE_EXTENSIONS)} image") from exc
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()

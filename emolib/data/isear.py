@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from emolib.data.files import DataError
 from emolib.data.taxonomies import TAXONOMIES
 
 __all__ = ["read_isear", "decode_line"]
@@ -28,7 +29,10 @@ log = logging.getLogger(__name__)
 
 
 def decode_line(raw: bytes) -> str:
-    """Decode one line: UTF-8, else cp1252, else latin-1 (never fails)."""
+    """Decode one line: UTF-8, else cp1252, else latin-1 (never fails).
+
+    Notebook: 01_won2021 (real-data path).
+    """
     for enc in ("utf-8", "cp1252"):
         try:
             return raw.decode(enc)
@@ -47,18 +51,26 @@ def read_isear(path: str | Path) -> pd.DataFrame:
 
     ``item_id`` is ``"isear_<MYKEY>"``; ``label`` one of the 7 ISEAR emotions. Rows whose
     emotion is not one of them, or that are too short to hold the fields, are skipped with a
-    warning. A missing file or a file without ``Field1``/``SIT`` columns raises an error
-    naming the file.
+    warning. A missing file → ``FileNotFoundError``; an empty file, a header without
+    ``Field1``/``MYKEY``/``SIT`` columns, or no valid row →
+    :class:`~emolib.data.files.DataError` naming the file.
+
+    Notebook: 01_won2021 (real-data path).
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"ISEAR file not found: {path}")
-    lines = path.read_bytes().replace(b"\r\n", b"\n").split(b"\n")
+        raise FileNotFoundError(f"ISEAR file not found: {path.absolute()}")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DataError(f"{path.absolute()}: the ISEAR file is empty ({len(raw)} bytes); expected "
+                        "a pipe-separated header with Field1, MYKEY and SIT columns, then rows")
+    lines = raw.replace(b"\r\n", b"\n").split(b"\n")
     header = decode_line(lines[0]).strip().split("|")
     for col in ("Field1", "MYKEY", "SIT"):
         if col not in header:
-            raise ValueError(f"{path}: expected a pipe-separated ISEAR header with Field1, MYKEY "
-                             f"and SIT columns; missing {col!r} (header starts {header[:4]})")
+            raise DataError(f"{path.absolute()}: expected a pipe-separated ISEAR header with "
+                            f"Field1, MYKEY and SIT columns; missing {col!r} (line 1 starts "
+                            f"{header[:4]})")
     i_emo, i_key, i_sit = header.index("Field1"), header.index("MYKEY"), header.index("SIT")
     n_after = len(header) - i_sit - 1  # fields after SIT (STATE and the trailing empty one)
     labels = set(TAXONOMIES["isear"])
@@ -76,7 +88,9 @@ def read_isear(path: str | Path) -> pd.DataFrame:
     if skipped:
         log.warning("%s: skipped %d malformed/unlabelled rows", path, skipped)
     if not rows:
-        raise ValueError(f"{path}: no ISEAR rows with a valid Field1 emotion found")
+        raise DataError(f"{path.absolute()}: no ISEAR rows with a valid Field1 emotion found "
+                        f"({skipped} malformed/unlabelled rows; expected one of "
+                        f"{sorted(labels)} in column Field1)")
     df = pd.DataFrame(rows)
     dup = df["item_id"].duplicated(keep=False)
     if dup.any():  # MYKEY is unique in the published file; keep ids unique regardless

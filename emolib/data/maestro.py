@@ -13,14 +13,20 @@ Notebook: 04_zhu2023 (real-data path: pre-training the transcriber and symbolic 
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
 
+from emolib.data.files import DataError, read_csv
+
 __all__ = ["read_maestro", "MAESTRO_COLUMNS"]
+
+log = logging.getLogger(__name__)
 
 MAESTRO_COLUMNS = ("canonical_composer", "canonical_title", "split", "year", "midi_filename",
                    "audio_filename", "duration")
+_SPLITS = ("train", "validation", "test")
 
 
 def read_maestro(root: str | Path, csv_name: str | None = None, *, check_files: bool = True,
@@ -28,24 +34,31 @@ def read_maestro(root: str | Path, csv_name: str | None = None, *, check_files: 
     """Parse the MAESTRO metadata CSV under ``root`` (the newest ``maestro-v*.csv`` unless
     ``csv_name`` is given) -> DataFrame[item_id, audio_path, midi_path, split, composer,
     title, year, duration]. ``check_files`` raises ``FileNotFoundError`` naming the first
-    missing MIDI/audio file; ``splits`` keeps only those splits (names after renaming)."""
+    missing MIDI/audio file; ``splits`` keeps only those splits (names after renaming).
+
+    A malformed CSV (empty, header only, not UTF-8, missing columns or values, a
+    non-integer ``year``, a non-numeric ``duration``, an unknown ``split``, a MIDI file
+    listed twice) raises :class:`~emolib.data.files.DataError` naming the file and line.
+
+    Notebook: 04_zhu2023 (real-data path: pre-training the transcriber and symbolic encoder).
+    """
     root = Path(root)
     if csv_name is None:
         found = sorted(root.glob("maestro-v*.csv"))
         if not found:
-            raise FileNotFoundError(f"no maestro-v*.csv metadata file in {root}")
+            raise FileNotFoundError(f"no maestro-v*.csv metadata file in {root.absolute()}")
         path = found[-1]
     else:
         path = root / csv_name
-        if not path.is_file():
-            raise FileNotFoundError(f"MAESTRO metadata file not found: {path}")
-    df = pd.read_csv(path)
-    missing_cols = [c for c in MAESTRO_COLUMNS if c not in df.columns]
-    if missing_cols:
-        raise ValueError(f"{path}: missing MAESTRO columns {missing_cols}")
-    bad = sorted(set(df["split"]) - {"train", "validation", "test"})
-    if bad:
-        raise ValueError(f"{path}: unknown split values {bad} (expected train/validation/test)")
+    df = read_csv(path, what="MAESTRO metadata file", required_columns=MAESTRO_COLUMNS,
+                  int_columns=("year",), numeric_columns=("duration",),
+                  id_column="midi_filename", line_column="_line")
+    bad = ~df["split"].isin(_SPLITS)
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise DataError(f"{path.absolute()}: line {df['_line'].iloc[i]}, column 'split': unknown "
+                        f"split {df['split'].iloc[i]!r} ({int(bad.sum())} such row(s)); expected "
+                        f"one of {list(_SPLITS)}")
     out = pd.DataFrame({
         "item_id": [Path(m).stem for m in df["midi_filename"]],
         "audio_path": [str((root / a).resolve()) for a in df["audio_filename"]],
@@ -57,8 +70,10 @@ def read_maestro(root: str | Path, csv_name: str | None = None, *, check_files: 
         out = out[out["split"].isin(splits)].reset_index(drop=True)
     if check_files:
         for col in ("midi_path", "audio_path"):
-            for p in out[col]:
-                if not Path(p).is_file():
-                    raise FileNotFoundError(f"MAESTRO {col.split('_')[0]} file listed in {path.name} "
-                                            f"not found: {p}")
+            absent = [p for p in out[col] if not Path(p).is_file()]
+            if absent:
+                raise FileNotFoundError(
+                    f"MAESTRO {col.split('_')[0]} file listed in {path.absolute()} not found: "
+                    f"{absent[0]} ({len(absent)} of {len(out)} missing under {root.absolute()})")
+    log.info("MAESTRO: %d performances from %s", len(out), path)
     return out

@@ -72,7 +72,8 @@ class CLIPImageEncoder(nn.Module):
         local_files_only: do not try the network (default True: this project is offline).
     """
 
-    def __init__(self, name_or_path: str, device: str = "cpu", local_files_only: bool = True) -> None:
+    def __init__(self, name_or_path: str, device: str = "cpu",
+                 local_files_only: bool = True) -> None:
         super().__init__()
         from transformers import CLIPVisionModelWithProjection
 
@@ -139,7 +140,8 @@ def colour_statistics(images: torch.Tensor) -> torch.Tensor:
 
 
 def load_images(paths: Sequence[str], size: int) -> torch.Tensor:
-    """Decode image files to a (N, 3, size, size) float tensor in [0, 1] (short side + centre crop)."""
+    """Decode image files to a (N, 3, size, size) float tensor in [0, 1]
+    (short side + centre crop)."""
     from emolib.data.deepemotion import load_image
 
     return torch.stack([center_resize_crop(load_image(p), size) for p in paths])
@@ -215,7 +217,7 @@ def embed_images(encoder: nn.Module, images: torch.Tensor, *, size: int | None =
     ``encoder`` is a :class:`CLIPImageEncoder` (called directly) or a :class:`SmallImageCNN`
     (its ``embed``). ``rng`` given → random-resized-crop training views, else centre views.
     """
-    size = int(size or getattr(encoder, "image_size"))
+    size = int(size or encoder.image_size)
     fn = encoder.embed if isinstance(encoder, SmallImageCNN) else encoder
     encoder.eval().to(device)
     out = []
@@ -238,7 +240,8 @@ def embed_image_files(encoder: nn.Module, paths: Sequence[str], size: int, *,
     ``stack([embed_images(encoder, load_images(paths, size), rng=g) for g in rngs], 1)``.
     """
     if chunk < 1 or batch_size < 1 or chunk % batch_size:
-        raise ValueError(f"chunk ({chunk}) must be a positive multiple of batch_size ({batch_size})")
+        raise ValueError(f"chunk ({chunk}) must be a positive multiple of "
+                         f"batch_size ({batch_size})")
     if len(rngs) < 1:
         raise ValueError("rngs needs at least one view (None: the centre view)")
     out = []
