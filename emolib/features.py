@@ -11,13 +11,18 @@
   fixed-length views of a 1-D signal.
 
 All functions take mono ``float`` audio as a 1-D numpy array and the sample rate ``sr``;
-matrices are returned as ``(n_features, n_frames)`` float32 arrays.
+matrices are returned as ``(n_features, n_frames)`` float32 arrays. Bad input is refused
+before any work is done (:func:`check_audio`, :func:`check_positive_ints`): integer PCM
+samples, a non-integer or boolean ``sr``, ``n_fft`` / ``hop_length`` / ``n_mels`` /
+``n_mfcc`` that are not positive integers, ``n_mfcc > n_mels``.
 
 Notebooks: 03_chowdhury2023 (onset density), 04_zhu2023 (mixed features, STFT input).
 """
 from __future__ import annotations
 
 import logging
+import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,23 +34,61 @@ __all__ = [
     "onset_times", "onset_density", "onset_density_curve", "align_frames",
     "mixed_features", "mixed_feature_rows", "stft_features", "fixed_length", "chunk",
     "sliding_windows", "random_crop", "cached_features", "cached_array_file",
-    "summary_statistics",
+    "summary_statistics", "check_audio", "check_positive_ints",
 ]
 
 log = logging.getLogger(__name__)
 
 
-def _check_audio(audio: np.ndarray, sr: int, name: str = "audio") -> np.ndarray:
-    """Return ``audio`` as a contiguous float32 1-D array or raise a clear error."""
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_positive_ints(**params: object) -> None:
+    """Raise ``ValueError`` naming the first parameter that is not a positive integer.
+
+    ``bool`` is refused (``True`` is an ``int`` in Python but never a frame count), and
+    so are floats such as ``512.0``. Used by every front end of this module and by
+    :func:`emolib.encoders.midlevel.log_filtered_spectrogram`.
+    Notebooks: 03_chowdhury2023, 04_zhu2023.
+    """
+    for name, value in params.items():
+        if not _is_int(value) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r} "
+                             f"({type(value).__name__})")
+
+
+def _check_n_mfcc(n_mfcc: int, n_mels: int) -> None:
+    check_positive_ints(n_mfcc=n_mfcc, n_mels=n_mels)
+    if n_mfcc > n_mels:
+        raise ValueError(f"n_mfcc={n_mfcc!r} must be <= n_mels={n_mels!r} (the MFCCs are the "
+                         "first DCT coefficients of the n_mels mel bands)")
+
+
+def check_audio(audio: np.ndarray, sr: int, name: str = "audio") -> np.ndarray:
+    """Return ``audio`` as a contiguous float32 1-D array or raise a clear ``ValueError``.
+
+    Refused, naming ``name`` or ``sr`` and the offending value: not 1-D, empty, a
+    non-numeric, complex or integer dtype (integer PCM samples must be scaled to float in
+    [-1, 1] first, e.g. ``y / 32768`` for int16), NaN or inf samples, and an ``sr`` that is
+    not a positive integer (``True`` and ``16000.0`` included).
+    Notebooks: 03_chowdhury2023, 04_zhu2023 (every front end of this module).
+    """
     arr = np.asarray(audio)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D mono signal, got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} is empty")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
-    if not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ValueError(f"sr must be a positive integer sample rate, got {sr!r}")
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be real-valued float samples, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.integer):
+        scale = 2 ** (8 * arr.dtype.itemsize - 1)
+        how = f"(y - {scale}) / {scale}" if arr.dtype.kind == "u" else f"y / {scale}"
+        raise ValueError(f"{name} has integer dtype {arr.dtype} (PCM samples?); scale it to "
+                         f"float in [-1, 1] first, e.g. {how}")
+    if not _is_int(sr) or sr <= 0:
+        raise ValueError(f"sr must be a positive integer sample rate, got {sr!r} "
+                         f"({type(sr).__name__})")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf samples")
@@ -63,7 +106,8 @@ def log_mel(audio: np.ndarray, sr: int, *, n_fft: int = 1024, hop_length: int = 
     (librosa defaults: Hann window, centred frames), reference 1.0 (so loudness is kept),
     optionally clipped to ``top_db`` below the clip's maximum.
     """
-    y = _check_audio(audio, sr)
+    y = check_audio(audio, sr)
+    check_positive_ints(n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
     spec = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length,
                                           n_mels=n_mels, fmin=fmin, fmax=fmax, power=power)
     db = librosa.power_to_db(spec, ref=1.0, amin=amin, top_db=top_db)
@@ -73,7 +117,9 @@ def log_mel(audio: np.ndarray, sr: int, *, n_fft: int = 1024, hop_length: int = 
 def mfcc(audio: np.ndarray, sr: int, *, n_mfcc: int = 20, n_fft: int = 1024,
          hop_length: int = 512, n_mels: int = 128) -> np.ndarray:
     """MFCCs ``(n_mfcc, n_frames)`` (DCT-II of the log-mel spectrogram, librosa)."""
-    y = _check_audio(audio, sr)
+    y = check_audio(audio, sr)
+    check_positive_ints(n_fft=n_fft, hop_length=hop_length)
+    _check_n_mfcc(n_mfcc, n_mels)
     out = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft,
                                hop_length=hop_length, n_mels=n_mels)
     return out.astype(np.float32)
@@ -82,7 +128,8 @@ def mfcc(audio: np.ndarray, sr: int, *, n_mfcc: int = 20, n_fft: int = 1024,
 def stft_db(audio: np.ndarray, sr: int, *, n_fft: int = 1024, hop_length: int = 512,
             amin: float = 1e-5, top_db: float | None = 80.0) -> np.ndarray:
     """STFT magnitude in dB, ``(1 + n_fft // 2, n_frames)`` (``20 log10 |X|``, ref 1.0)."""
-    y = _check_audio(audio, sr)
+    y = check_audio(audio, sr)
+    check_positive_ints(n_fft=n_fft, hop_length=hop_length)
     mag = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length))
     return librosa.amplitude_to_db(mag, ref=1.0, amin=amin, top_db=top_db).astype(np.float32)
 
@@ -90,21 +137,24 @@ def stft_db(audio: np.ndarray, sr: int, *, n_fft: int = 1024, hop_length: int = 
 def spectral_centroid(audio: np.ndarray, sr: int, *, n_fft: int = 1024,
                       hop_length: int = 512) -> np.ndarray:
     """Spectral centroid in Hz, ``(1, n_frames)``."""
-    y = _check_audio(audio, sr)
+    y = check_audio(audio, sr)
+    check_positive_ints(n_fft=n_fft, hop_length=hop_length)
     return librosa.feature.spectral_centroid(y=y, sr=sr, n_fft=n_fft,
                                              hop_length=hop_length).astype(np.float32)
 
 
 def rms(audio: np.ndarray, sr: int, *, n_fft: int = 1024, hop_length: int = 512) -> np.ndarray:
     """Root-mean-square energy per frame, ``(1, n_frames)`` (centred frames of ``n_fft``)."""
-    y = _check_audio(audio, sr)
+    y = check_audio(audio, sr)
+    check_positive_ints(n_fft=n_fft, hop_length=hop_length)
     return librosa.feature.rms(y=y, frame_length=n_fft, hop_length=hop_length).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------- onsets
 def onset_strength(audio: np.ndarray, sr: int, *, hop_length: int = 256) -> np.ndarray:
     """Onset-strength envelope (spectral flux of the log-mel spectrogram), ``(n_frames,)``."""
-    y = _check_audio(audio, sr)
+    y = check_audio(audio, sr)
+    check_positive_ints(hop_length=hop_length)
     return librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop_length).astype(np.float32)
 
 
@@ -135,7 +185,7 @@ def onset_density_curve(audio: np.ndarray, sr: int, *, win: float = 3.0, hop: fl
     """
     if win <= 0 or hop <= 0:
         raise ValueError(f"win and hop must be > 0 seconds, got win={win!r}, hop={hop!r}")
-    y = _check_audio(audio, sr)
+    y = check_audio(audio, sr)
     times = onset_times(y, sr, hop_length=hop_length, delta=delta)
     duration = len(y) / sr
     if duration <= win:
@@ -172,8 +222,7 @@ def align_frames(mats: list[np.ndarray], n_frames: int | None = None) -> list[np
     if n_frames is None:
         t = min(m.shape[1] for m in mats)
         return [np.ascontiguousarray(m[:, :t]) for m in mats]
-    if n_frames < 1:
-        raise ValueError(f"n_frames must be >= 1, got {n_frames!r}")
+    check_positive_ints(n_frames=n_frames)
     out = []
     for m in mats:
         src = np.linspace(0.0, 1.0, m.shape[1]) if m.shape[1] > 1 else np.zeros(1)
@@ -183,7 +232,10 @@ def align_frames(mats: list[np.ndarray], n_frames: int | None = None) -> list[np
 
 
 def mixed_feature_rows(n_mfcc: int = 20, n_mels: int = 128) -> dict[str, slice]:
-    """Which rows of :func:`mixed_features` hold which feature (for plots and tests)."""
+    """Which rows of :func:`mixed_features` hold which feature (for plots and tests).
+
+    Notebook: 04_zhu2023."""
+    _check_n_mfcc(n_mfcc, n_mels)
     return {"mfcc": slice(0, n_mfcc), "mel": slice(n_mfcc, n_mfcc + n_mels),
             "centroid": slice(n_mfcc + n_mels, n_mfcc + n_mels + 1),
             "rms": slice(n_mfcc + n_mels + 1, n_mfcc + n_mels + 2)}
@@ -203,7 +255,11 @@ def mixed_features(audio: np.ndarray, sr: int, *, n_mfcc: int = 20, n_mels: int 
 
     Notebook: 04_zhu2023.
     """
-    y = _check_audio(audio, sr)
+    y = check_audio(audio, sr)
+    check_positive_ints(n_fft=n_fft, hop_length=hop_length)
+    _check_n_mfcc(n_mfcc, n_mels)
+    if n_frames is not None:
+        check_positive_ints(n_frames=n_frames)
     # one magnitude STFT shared by the mel, MFCC and centroid rows (the same values as
     # log_mel / mfcc / spectral_centroid, which each compute their own)
     mag = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length))
@@ -222,6 +278,8 @@ def stft_features(audio: np.ndarray, sr: int, *, n_fft: int = 512, hop_length: i
 
     Notebook: 04_zhu2023.
     """
+    if n_frames is not None:
+        check_positive_ints(n_frames=n_frames)
     spec = stft_db(audio, sr, n_fft=n_fft, hop_length=hop_length, top_db=None)
     return align_frames([spec], n_frames)[0]
 
@@ -279,25 +337,66 @@ def random_crop(audio: np.ndarray, length: int, rng: np.random.Generator) -> np.
 
 
 # ---------------------------------------------------------------------------- caching
+def _check_cache_name(name: object) -> None:
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name:
+        raise ValueError(f"cache name must be a non-empty string without path separators, "
+                         f"got {name!r}")
+
+
+def _cache_input_id(entry: str | os.PathLike[str]) -> str | list[object]:
+    """How :func:`cached_features` keys one entry: a file's identity, else its text."""
+    from emolib.io import file_identity
+
+    text = os.fspath(entry)
+    return list(file_identity(text)) if os.path.isfile(text) else text
+
+
+def _computed(result: object, what: str) -> np.ndarray:
+    """``result`` as one numeric array, or ``ValueError`` naming ``what`` (nothing cached)."""
+    try:
+        arr = np.asarray(result)
+    except ValueError as err:  # ragged sequences
+        raise ValueError(f"{what} did not return one numeric array, which cannot be cached "
+                         f"({err})") from err
+    if arr.dtype == object:
+        raise ValueError(f"{what} did not return one numeric array (got dtype object), which "
+                         "cannot be cached")
+    return arr
+
+
 def cached_features(paths: list[str] | tuple[str, ...], name: str, params: dict,
                     compute: Callable[[str], np.ndarray], *, progress: bool = False
                     ) -> list[np.ndarray]:
     """``compute(path)`` for every path, stored once as one ``.npz`` under
-    ``cache_dir("features")``, keyed by ``name``, ``params`` (put every setting of
-    ``compute`` there) and the path list. Notebook: 04_zhu2023."""
-    from tqdm.auto import tqdm
+    ``cache_dir("features")``.
 
+    Keyed by ``name``, ``params`` (put every setting of ``compute`` there) and, per entry
+    of ``paths``, the file's :func:`emolib.io.file_identity` (resolved path, size, mtime):
+    a file replaced or rewritten since is recomputed, never served stale. Entries that are
+    not files (a label such as ``"all"``) are keyed by their text. Nothing is written
+    unless every ``compute`` call succeeded; an unreadable cache file is logged at WARNING
+    and recomputed. Notebooks: 03_chowdhury2023, 04_zhu2023.
+    """
     from emolib.io import atomic_path
     from emolib.paths import cache_dir
+    from emolib.progress import tqdm
     from emolib.train import params_key
 
-    key = params_key(name, {"params": params, "paths": [str(p) for p in paths]})
+    _check_cache_name(name)
+    if isinstance(paths, (str, bytes, os.PathLike)) or not hasattr(paths, "__iter__"):
+        raise ValueError(f"paths must be a list or tuple of file paths, got {type(paths).__name__}"
+                         f" {paths!r}")
+    paths = list(paths)
+    key = params_key(name, {"params": params, "inputs": [_cache_input_id(p) for p in paths]})
     target = cache_dir("features") / f"{name}-{key}.npz"
     if target.exists():
-        with np.load(target) as z:
-            return [z[f"a{i}"] for i in range(len(paths))]
-    arrays = [np.asarray(compute(str(p))) for p in tqdm(paths, desc=name, disable=not progress,
-                                                       leave=False)]
+        try:
+            with np.load(target) as z:
+                return [z[f"a{i}"] for i in range(len(paths))]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+            log.warning("cached features %s are unreadable (%s); recomputing them", target, err)
+    arrays = [_computed(compute(str(p)), f"compute({str(p)!r})")
+              for p in tqdm(paths, desc=name, disable=not progress, leave=False)]
     with atomic_path(target) as tmp:
         np.savez(tmp, **{f"a{i}": a for i, a in enumerate(arrays)})
     log.info("cached %d %s arrays at %s", len(arrays), name, target)
@@ -308,21 +407,30 @@ def cached_array_file(name: str, params: dict, compute: Callable[[], np.ndarray]
     """Path of ``compute()`` stored once as one ``.npy`` under ``cache_dir("features")``.
 
     Keyed by ``name`` and ``params`` (put every setting of ``compute`` and the identity of
-    its input there). The array is not kept in memory: open the file with
-    ``np.load(path, mmap_mode="r")`` to read only the slices you need, so many long
-    feature matrices can be used without holding them all in RAM.
-    Notebook: 04_zhu2023 (through :func:`emolib.encoders.transcription.cached_front_end`).
+    its input there, e.g. :func:`emolib.io.file_identity` of a file). The array is not kept
+    in memory: open the file with ``np.load(path, mmap_mode="r")`` to read only the slices
+    you need, so many long feature matrices can be used without holding them all in RAM.
+    A cache file whose header cannot be read, or that is shorter than its header says, is
+    logged at WARNING and recomputed; a failed ``compute`` writes nothing.
+    Notebooks: 02_emoclim2024, 04_zhu2023 (also through
+    :func:`emolib.encoders.transcription.cached_front_end`).
     """
     from emolib.io import atomic_path
     from emolib.paths import cache_dir
     from emolib.train import params_key
 
+    _check_cache_name(name)
     target = cache_dir("features") / f"{name}-{params_key(name, {'params': params})}.npy"
-    if not target.exists():
-        arr = np.asarray(compute())
-        with atomic_path(target) as tmp:
-            np.save(tmp, arr, allow_pickle=False)
-        log.debug("cached %s array %s at %s", name, arr.shape, target)
+    if target.exists():
+        try:
+            np.load(target, mmap_mode="r", allow_pickle=False)  # header and length only
+            return target
+        except (OSError, ValueError) as err:
+            log.warning("cached array %s is unreadable (%s); recomputing it", target, err)
+    arr = _computed(compute(), f"compute() of {name!r}")
+    with atomic_path(target) as tmp:
+        np.save(tmp, arr, allow_pickle=False)
+    log.debug("cached %s array %s at %s", name, arr.shape, target)
     return target
 
 

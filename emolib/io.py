@@ -2,18 +2,33 @@
 
 Every file the compendium writes (tables, figures, cached data, checkpoints) goes through
 these helpers: the content is written to a temporary file in the same directory and then
-renamed over the target, which is atomic on POSIX file systems.
+renamed over the target, which is atomic on POSIX file systems. :func:`atomic_dir` removes
+the folders that killed builds left behind (:func:`remove_stale_partials`), and
+:func:`file_identity` is how every feature and embedding cache names an input file.
+
+Notebooks: all (tables, figures and caches are written through these helpers).
 """
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import shutil
+import socket
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_path", "atomic_dir"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_path", "atomic_dir",
+           "remove_stale_partials", "file_identity", "STALE_PARTIAL_SECONDS"]
+
+log = logging.getLogger(__name__)
+
+#: A ``.partial`` folder in which nothing was written for this long is a killed build's.
+STALE_PARTIAL_SECONDS = 30 * 60
 
 
 @contextlib.contextmanager
@@ -55,13 +70,16 @@ def atomic_write_text(target: str | os.PathLike[str], text: str, encoding: str =
 def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a fresh temporary directory; on success it replaces ``target`` as a whole.
 
-    A run killed half-way leaves only a hidden ``.<name>.*.partial`` directory behind,
-    never a half-filled ``target``. An existing ``target`` is replaced only after the
+    A run killed half-way leaves only a hidden ``.<name>.pid<pid>@<host>.*.partial``
+    directory behind, never a half-filled ``target``; the next ``atomic_dir(target)`` removes
+    it (:func:`remove_stale_partials`). An existing ``target`` is replaced only after the
     new one is complete.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    remove_stale_partials(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.{_owner_tag()}.", suffix=".partial",
+                                dir=target.parent))
     try:
         yield tmp
         if target.exists():
@@ -74,3 +92,105 @@ def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- left-overs
+_RAND = r"[A-Za-z0-9_]{8}"  # the random part of a tempfile.mkdtemp name
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+
+
+def _owner_tag() -> str:
+    """``pid<pid>@<host>``: which process builds a ``.partial`` folder (part of its name)."""
+    return f"pid{os.getpid()}@{_host()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (True when that cannot be told)."""
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, under another user
+        return True
+    return True
+
+
+def _idle_seconds(folder: Path) -> float:
+    """Seconds since anything in ``folder`` (the folder included) was last written."""
+    newest = 0.0
+    for dirpath, _dirs, files in os.walk(folder):
+        for p in (dirpath, *(os.path.join(dirpath, f) for f in files)):
+            with contextlib.suppress(OSError):
+                newest = max(newest, os.lstat(p).st_mtime)
+    return time.time() - newest
+
+
+def remove_stale_partials(target: str | os.PathLike[str], *,
+                          max_idle: float = STALE_PARTIAL_SECONDS) -> list[Path]:
+    """Remove what killed :func:`atomic_dir` builds of ``target`` left next to it.
+
+    Candidates are the hidden ``.<name>.[pid<pid>@<host>.]<8 random>.partial`` build folders
+    and the ``.<name>.old.<pid>`` folders of an interrupted replacement. One is removed only
+    when its build is certainly over: its process (named in the folder's name, on this
+    host) no longer exists, or nothing in it was written for ``max_idle`` seconds (folders
+    of other hosts, and ones made before folder names carried a pid). Folders of live builds
+    and everything else next to ``target`` are left alone. Each removal is logged at WARNING.
+    Returns the removed folders. Notebooks: all (through ``make_world`` → :func:`atomic_dir`).
+    """
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    name = re.escape(target.name)
+    partial = re.compile(rf"\.{name}\.(?:pid(\d+)@([A-Za-z0-9-]+)\.)?{_RAND}\.partial")
+    old = re.compile(rf"\.{name}\.old\.(\d+)")
+    host, removed = _host(), []
+    for p in sorted(target.parent.iterdir()):
+        m = partial.fullmatch(p.name)
+        o = old.fullmatch(p.name) if m is None else None
+        if (m is None and o is None) or not p.is_dir() or p.is_symlink():
+            continue
+        pid = int(m.group(1)) if m is not None and m.group(1) else (
+            int(o.group(1)) if o is not None else None)
+        same_host = o is not None or (m is not None and m.group(2) == host)
+        if pid is not None and same_host and not _pid_alive(pid):
+            why = f"its process {pid} is gone"
+        elif (pid is None or not same_host) and _idle_seconds(p) > max_idle:
+            why = f"nothing written in it for over {max_idle:.0f} s"
+        else:
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        if p.exists():
+            log.warning("could not remove the stale build folder %s (%s)", p, why)
+            continue
+        log.warning("removed the stale build folder %s left by a killed build of %s (%s)",
+                    p, target.name, why)
+        removed.append(p)
+    return removed
+
+
+# ---------------------------------------------------------------------------- identity
+def file_identity(path: str | os.PathLike[str]) -> tuple[str, int, int]:
+    """``(resolved path, size in bytes, mtime in ns)`` of an existing file.
+
+    The identity of an input file in cache keys: a file replaced or rewritten in place gets
+    a new size or mtime, so caches keyed on it are recomputed instead of serving stale
+    arrays. A missing path or a folder raises ``FileNotFoundError`` naming it.
+    Notebooks: 01_won2021, 03_chowdhury2023, 04_zhu2023 (``features.cached_features``,
+    ``audio.cached_chunk_embeddings``, ``midlevel.spectrogram_cached``, the transcriber's
+    feature cache and checkpoint key).
+    """
+    resolved = Path(path).resolve()
+    try:
+        st = resolved.stat()
+    except OSError as err:
+        raise FileNotFoundError(f"file {str(path)!r} not found ({err.strerror})") from err
+    if not stat.S_ISREG(st.st_mode):
+        raise FileNotFoundError(f"{str(path)!r} is not a regular file")
+    return str(resolved), int(st.st_size), int(st.st_mtime_ns)

@@ -4,8 +4,9 @@
   early stopping on the validation loss (or a validation metric), and the best weights
   restored at the end.
 * :func:`cached_model` — build + train a model once and keep its ``state_dict`` under
-  ``cache_dir("checkpoints")``, keyed by a hash of (name, params, library code, threads). Used for the world's
-  pre-training stages (tagging CNNs, mid-level model, transcriber, symbolic Transformer).
+  ``cache_dir("checkpoints")``, keyed by a hash of (name, params, library code,
+  threads). Used for the world's pre-training stages (tagging CNNs, mid-level model,
+  transcriber, symbolic Transformer).
 
 Notebooks: 01_won2021, 02_emoclim2024, 03_chowdhury2023, 04_zhu2023.
 """
@@ -28,10 +29,10 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from emolib.io import atomic_path
 from emolib.paths import cache_dir
+from emolib.progress import tqdm
 from emolib.seed import seed_everything
 
 __all__ = ["FitResult", "fit", "evaluate_loss", "params_key", "code_fingerprint", "cached_model",

@@ -257,7 +257,8 @@ class ResBlockMP(nn.Module):
     def __init__(self, c_in: int, c_out: int, pooling: Pool = 2) -> None:
         super().__init__()
         if c_in != c_out:
-            raise ValueError(f"ResBlockMP has an identity shortcut: c_in ({c_in}) must equal c_out ({c_out})")
+            raise ValueError(f"ResBlockMP has an identity shortcut: c_in ({c_in}) "
+                             f"must equal c_out ({c_out})")
         self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1)
         self.bn1 = nn.BatchNorm2d(c_out)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1)
@@ -286,7 +287,8 @@ class ResBlockStride(nn.Module):
         self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or c_in != c_out:
             self.shortcut = nn.Sequential(
-                nn.Conv2d(c_in, c_out, shortcut_kernel, stride=stride, padding=shortcut_kernel // 2),
+                nn.Conv2d(c_in, c_out, shortcut_kernel, stride=stride,
+                          padding=shortcut_kernel // 2),
                 nn.BatchNorm2d(c_out))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -514,7 +516,8 @@ def build_tagger(arch: str, width: int | None = None, n_classes: int | None = No
 # ---------------------------------------------------------------------------------------
 # Chunking and clip embeddings
 # ---------------------------------------------------------------------------------------
-def sliding_windows(audio: np.ndarray | torch.Tensor, win: int, hop: int) -> np.ndarray | torch.Tensor:
+def sliding_windows(audio: np.ndarray | torch.Tensor, win: int,
+                    hop: int) -> np.ndarray | torch.Tensor:
     """Cut the last axis into windows of ``win`` samples every ``hop`` samples; drop the tail.
 
     Returns (..., n_windows, win) with n_windows = 1 + (len − win) // hop. A signal shorter
@@ -536,7 +539,8 @@ def sliding_windows(audio: np.ndarray | torch.Tensor, win: int, hop: int) -> np.
     return torch.stack([audio[..., s:s + win] for s in starts], dim=-2)
 
 
-def even_chunks(audio: np.ndarray | torch.Tensor, win: int, n_chunks: int = 16) -> np.ndarray | torch.Tensor:
+def even_chunks(audio: np.ndarray | torch.Tensor, win: int,
+                n_chunks: int = 16) -> np.ndarray | torch.Tensor:
     """``n_chunks`` windows of ``win`` samples evenly spread over the clip (Won's evaluation).
 
     Chunk i starts at i·((len − win) // n_chunks), as in the text2music code; a clip shorter
@@ -602,8 +606,8 @@ class FeatureEmbedder(nn.Module):
 
 
 def clip_embedding(model: TaggingCNN, audio: np.ndarray | torch.Tensor, win: int | None = None,
-                   hop: int | None = None, n_chunks: int | None = 16, normalize_chunks: bool = False,
-                   device: str = "cpu") -> torch.Tensor:
+                   hop: int | None = None, n_chunks: int | None = 16,
+                   normalize_chunks: bool = False, device: str = "cpu") -> torch.Tensor:
     """Chunk-averaged clip embedding (embed_dim,).
 
     Won et al.: 16 even chunks, plain mean. Emo-CLIM: 75 %-overlap windows
@@ -629,19 +633,21 @@ def cached_chunk_embeddings(model: TaggingCNN, paths: Sequence[str], key: str,
 
     For frozen-backbone experiments: the CNN runs once per clip and the chunk
     embeddings are stored under ``cache_dir("features")`` keyed by ``key`` (describe the
-    model: arch, width, checkpoint params) and the file list. With ``hop`` the windows are
+    model: arch, width, checkpoint params) and each file's :func:`emolib.io.file_identity`
+    (resolved path, size, mtime: a replaced file is re-embedded; a missing one raises
+    ``FileNotFoundError`` before the model runs). With ``hop`` the windows are
     :func:`sliding_windows` (their count must then be equal for all clips), else
     :func:`even_chunks`.
     """
-    from tqdm.auto import tqdm
-
-    from emolib.io import atomic_path
+    from emolib.io import atomic_path, file_identity
     from emolib.paths import cache_dir
+    from emolib.progress import tqdm
     from emolib.train import params_key
 
     win = int(win or model.input_samples)
-    h = params_key("chunk-embeddings", {"key": key, "paths": list(map(str, paths)), "win": win,
-                                        "hop": hop, "n_chunks": n_chunks, "version": 1})
+    h = params_key("chunk-embeddings", {"key": key, "files": [file_identity(p) for p in paths],
+                                        "win": win, "hop": hop, "n_chunks": n_chunks,
+                                        "version": 1})
     path = cache_dir("features") / f"chunks-{h}.npy"
     if path.exists():
         return np.load(path)
@@ -658,17 +664,17 @@ def cached_chunk_embeddings(model: TaggingCNN, paths: Sequence[str], key: str,
 
 
 def load_audio(path: str, sr: int = SR) -> np.ndarray:
-    """Read an audio file as mono float32 at ``sr`` (resampled with librosa if needed)."""
-    import soundfile as sf
+    """Read an audio file as mono float32 at ``sr`` (resampled with librosa's ``soxr_hq``).
 
-    try:
-        data, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile raises several types
-        raise FileNotFoundError(f"cannot read audio file {path!r}: {exc}") from exc
-    wave = data.mean(axis=1)
-    if file_sr != sr:
-        wave = librosa.resample(wave, orig_sr=file_sr, target_sr=sr).astype(np.float32)
-    return wave
+    :func:`emolib.data.files.load_audio`: a missing file → ``FileNotFoundError``; an
+    empty, truncated, non-finite or undecodable file → :class:`emolib.data.files.DataError`
+    (a ``ValueError``), both naming the file; a bad ``sr`` → ``TypeError``/``ValueError``.
+
+    Notebooks: 02_emoclim2024, 04_zhu2023.
+    """
+    from emolib.data.files import load_audio as _load_audio
+
+    return _load_audio(path, sr)[0]
 
 
 # ---------------------------------------------------------------------------------------
@@ -683,7 +689,8 @@ class _CropDataset(Dataset):
 
     def __init__(self, feats: list[torch.Tensor], targets: torch.Tensor, frames: int,
                  random_crop: bool) -> None:
-        self.feats, self.targets, self.frames, self.random_crop = feats, targets, frames, random_crop
+        self.feats, self.targets, self.frames, self.random_crop = (
+            feats, targets, frames, random_crop)
 
     def __len__(self) -> int:
         return len(self.feats)
@@ -718,9 +725,13 @@ def _frame_count(samples: int, hop: int = 256) -> int:
 
 
 def _world_fingerprint(music: Any) -> str:
-    """Stable hash of the clips a tagger is trained on (ids, splits, tags)."""
-    blob = "|".join(f"{r.item_id}:{r.split}:{','.join(sorted(r.tags))}"
-                    for r in music[["item_id", "split", "tags"]].itertuples(index=False))
+    """Stable hash of the clips a tagger is trained on (ids, splits, tags and each audio
+    file's :func:`emolib.io.file_identity`, so a replaced file retrains)."""
+    from emolib.io import file_identity
+
+    rows = music[["item_id", "split", "tags", "audio_path"]].itertuples(index=False)
+    blob = "|".join(f"{r.item_id}:{r.split}:{','.join(sorted(r.tags))}:"
+                    f"{file_identity(r.audio_path)}" for r in rows)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -736,7 +747,8 @@ def _val_scores(model: TaggingCNN, feats: list[torch.Tensor], frames: int, n_chu
             f = torch.nn.functional.pad(f, (0, frames - t))
             t = frames
         hop = max((t - frames) // n_chunks, 0)
-        crops = torch.stack([f[..., i * hop:i * hop + frames] for i in range(n_chunks if hop else 1)])
+        crops = torch.stack([f[..., i * hop:i * hop + frames]
+                             for i in range(n_chunks if hop else 1)])
         out.append(torch.sigmoid(model.classify_features(crops.to(device))).mean(0).cpu().numpy())
     return np.stack(out)
 
@@ -824,7 +836,8 @@ def pretrained_tagger(arch: str = "won2021_resnet", world: Any = None, seed: int
         fit(model, loss_fn, tl, vl, epochs=epochs, lr=lr, weight_decay=1e-4 if paper else 0.0,
             device=device, seed=seed, progress=progress)
 
-    log.info("pre-training %s (width %d, %d epochs) on %d clips", arch, width, epochs, len(train_df))
+    log.info("pre-training %s (width %d, %d epochs) on %d clips",
+             arch, width, epochs, len(train_df))
     def build() -> nn.Module:  # seeded: the initial weights are a function of the cache key
         torch.manual_seed(seed)
         return build_tagger(arch, width, len(vocab))

@@ -54,11 +54,13 @@ def resample(wave: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
 
 
 def _as_batch(wav_batch: Any) -> np.ndarray:
-    arr = wav_batch.detach().cpu().numpy() if isinstance(wav_batch, torch.Tensor) else np.asarray(wav_batch)
+    arr = (wav_batch.detach().cpu().numpy() if isinstance(wav_batch, torch.Tensor)
+           else np.asarray(wav_batch))
     if arr.ndim == 1:
         arr = arr[None]
     if arr.ndim != 2:
-        raise ValueError(f"audio batch must be (batch, samples) or (samples,), got shape {arr.shape}")
+        raise ValueError(f"audio batch must be (batch, samples) or (samples,), "
+                         f"got shape {arr.shape}")
     return arr.astype(np.float32, copy=False)
 
 
@@ -119,7 +121,8 @@ class ClapAudioEncoder(nn.Module):
 
 
 # ---------------------------------------------------------------------------- CLAP-style
-def info_nce(audio_emb: torch.Tensor, text_emb: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
+def info_nce(audio_emb: torch.Tensor, text_emb: torch.Tensor,
+             logit_scale: torch.Tensor) -> torch.Tensor:
     """CLIP/CLAP symmetric InfoNCE: mean of audio→text and text→audio cross-entropies.
 
     Row i of ``audio_emb`` and ``text_emb`` (both L2-normalised) is the positive pair.
@@ -207,7 +210,11 @@ class ClapStyleModel(nn.Module):
 
 
 def _fingerprint(df: Any) -> str:
-    blob = "|".join(f"{a}:{b}:{c}" for a, b, c in zip(df["item_id"], df["split"], df["caption"]))
+    """Hash of the training clips (ids, splits, captions, :func:`emolib.io.file_identity`)."""
+    from emolib.io import file_identity
+
+    blob = "|".join(f"{a}:{b}:{c}:{file_identity(p)}" for a, b, c, p in
+                    zip(df["item_id"], df["split"], df["caption"], df["audio_path"]))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -224,11 +231,11 @@ def train_clap_style(world: Any, seed: int = 0, *, profile: str = "default",
     training takes random ``train_crop_seconds`` crops in the feature domain (default: half
     of ``crop_seconds``; crop augmentation — the CNN ends in a global max-pool, so it accepts
     any length), validation the centre ``crop_seconds`` crop, which is also the model's
-    input length when embedding (``input_samples``). On the default world, 5-s training crops of the 10-s clips gave a
-    better held-out caption→clip ranking than whole-clip training (MRR 0.15 vs 0.07 over
-    84 val/test clips, 4 vs 3 epochs) at well under half the time. Profiles: "quick"
-    (width 8, 2 epochs), "default" (width 16, 4 epochs), "paper" (width 64, 40 epochs).
-    Returns the model in eval mode, frozen.
+    input length when embedding (``input_samples``). On the default world, 5-s training
+    crops of the 10-s clips gave a better held-out caption→clip ranking than whole-clip
+    training (MRR 0.15 vs 0.07 over 84 val/test clips, 4 vs 3 epochs) at well under half
+    the time. Profiles: "quick" (width 8, 2 epochs), "default" (width 16, 4 epochs), "paper"
+    (width 64, 40 epochs). Returns the model in eval mode, frozen.
     """
     from emolib.encoders.audio import load_audio
     from emolib.train import cached_model, fit
@@ -291,7 +298,8 @@ def train_clap_style(world: Any, seed: int = 0, *, profile: str = "default",
                         continue
                     yield torch.stack([crop(ft[j], g) for j in idx]), tt[idx]
 
-        val_batches = [(torch.stack([crop(fv[j], None) for j in range(i, min(i + batch_size, len(fv)))]),
+        val_batches = [(torch.stack([crop(fv[j], None)
+                                     for j in range(i, min(i + batch_size, len(fv)))]),
                         tv[i:i + batch_size]) for i in range(0, len(fv), batch_size)]
         val_batches = [b for b in val_batches if len(b[1]) >= 2]
 

@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from emolib.io import atomic_path
+from emolib.io import atomic_path, file_identity
 from emolib.paths import cache_dir
 
 __all__ = [
@@ -107,10 +107,16 @@ def log_filtered_spectrogram(audio: np.ndarray, sr: int, *, n_fft: int = 2048,
     STFT (Hann, ``n_fft``, hop ``round(sr / fps)``) → log-frequency triangular filterbank
     (:func:`_log_filterbank`) → ``log10(1 + x)``. At 22.05 kHz with the defaults this is
     the paper's 149-bin input; at the world's 16 kHz the top band is 8 kHz.
+    Bad input (integer PCM, NaN, ``sr`` or ``n_fft`` not a positive int, ``fps`` not
+    in (0, sr]) raises ``ValueError`` naming it (:func:`emolib.features.check_audio`).
+    Notebook: 03_chowdhury2023.
     """
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.ndim != 1 or audio.size == 0:
-        raise ValueError(f"audio must be a non-empty 1-D array, got shape {audio.shape}")
+    from emolib.features import check_audio, check_positive_ints
+
+    audio = check_audio(audio, sr)
+    check_positive_ints(n_fft=n_fft, bands_per_octave=bands_per_octave)
+    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.number)) or not 0 < fps <= sr:
+        raise ValueError(f"fps must be a frame rate in (0, sr={sr}], got {fps!r}")
     hop = int(round(sr / fps))
     mag = np.abs(librosa.stft(audio, n_fft=n_fft, hop_length=hop, center=True))
     fb = _log_filterbank(sr, n_fft, bands_per_octave, fmin, fmax)
@@ -120,19 +126,21 @@ def log_filtered_spectrogram(audio: np.ndarray, sr: int, *, n_fft: int = 2048,
 def spectrogram_cached(audio_path: str | Path, sr: int, **kwargs) -> np.ndarray:
     """:func:`log_filtered_spectrogram` of a file, cached under ``cache_dir("features")``.
 
-    The cache key hashes the path, its size and mtime, ``sr`` and the front-end kwargs.
+    The cache key hashes the file's :func:`emolib.io.file_identity` (resolved path, size,
+    mtime), ``sr`` and the front-end kwargs.
     Missing file → ``FileNotFoundError`` naming it.
     """
     path = Path(audio_path)
     if not path.exists():
         raise FileNotFoundError(f"audio file not found: {path}")
-    st = path.stat()
-    key = hashlib.sha256(repr((str(path.resolve()), st.st_size, st.st_mtime_ns, sr,
+    key = hashlib.sha256(repr((*file_identity(path), sr,
                                sorted(kwargs.items()))).encode()).hexdigest()[:20]
     target = cache_dir("features", "midlevel_spec") / f"{key}.npy"
     if target.exists():
         return np.load(target)
-    audio, _ = librosa.load(path, sr=sr, mono=True)
+    from emolib.data.files import load_audio
+
+    audio, _ = load_audio(path, sr)
     spec = log_filtered_spectrogram(audio, sr, **kwargs)
     with atomic_path(target) as tmp:
         np.save(tmp, spec)
@@ -407,5 +415,7 @@ def midlevel_profile(model: MidLevelNet, audio_path: str | Path, sr: int, *,
     spec = spectrogram_cached(audio_path, sr, fps=fps)
     seven = predict_long(model, spec, int(round(window_s * fps)), int(round(hop_s * fps)),
                          device=device)
-    audio, _ = librosa.load(Path(audio_path), sr=sr, mono=True)
+    from emolib.data.files import load_audio
+
+    audio, _ = load_audio(audio_path, sr)
     return np.append(seven, float(onset_density_fn(audio, sr))).astype(np.float64)

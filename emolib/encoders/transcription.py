@@ -50,7 +50,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from emolib.encoders.symbolic import Note
-from emolib.features import log_mel
 
 __all__ = ["Transcriber", "FrontEnd", "notes_to_rolls", "decode_notes", "OnsetsFramesLite",
            "transcription_loss", "train_transcriber", "pretrained_transcriber", "cached_front_end",
@@ -101,7 +100,8 @@ class FrontEnd:
         import librosa
 
         if sr != self.sr:
-            raise ValueError(f"transcriber front end expects sr={self.sr}, got sr={sr}; resample first")
+            raise ValueError(f"transcriber front end expects sr={self.sr}, got sr={sr}; "
+                             "resample first")
         y = np.asarray(audio, dtype=np.float32)
         if y.ndim != 1 or y.size == 0:
             raise ValueError(f"audio must be a non-empty 1-D signal, got shape {y.shape}")
@@ -208,7 +208,8 @@ def harmonic_stack(cqt: Tensor, bins_per_semitone: int, n_keys: int = N_KEYS,
     out = []
     for h in harmonics:
         shift = int(round(12 * bins_per_semitone * np.log2(h)))
-        sl = cqt[..., max(shift, 0):max(shift, 0) + width] if shift >= 0 else cqt[..., :width + shift]
+        sl = (cqt[..., max(shift, 0):max(shift, 0) + width] if shift >= 0
+              else cqt[..., :width + shift])
         pad_left = -shift if shift < 0 else 0
         pad_right = width - sl.shape[-1] - pad_left
         out.append(F.pad(sl, (pad_left, pad_right)))
@@ -289,13 +290,15 @@ def _label(x: Any) -> str:
 
 
 def _file_id(path: str | os.PathLike, what: str) -> str:
-    """Resolved path, size and mtime of a file (its identity in cache keys)."""
-    resolved = Path(path).resolve()
+    """Resolved path, size and mtime of a file (its identity in cache keys), as
+    :func:`emolib.io.file_identity` gives them."""
+    from emolib.io import file_identity
+
     try:
-        st = resolved.stat()
-    except OSError as err:
+        resolved, size, mtime_ns = file_identity(path)
+    except FileNotFoundError as err:
         raise FileNotFoundError(f"transcriber training {what} {str(path)!r} not found") from err
-    return f"file:{resolved}:{st.st_size}:{st.st_mtime_ns}"
+    return f"file:{resolved}:{size}:{mtime_ns}"
 
 
 def _source_id(audio: AudioSource) -> str:
@@ -308,11 +311,13 @@ def _source_id(audio: AudioSource) -> str:
 
 
 def _load_audio(audio: AudioSource, sr: int) -> np.ndarray:
-    """The signal itself, or the file read as mono float32 at ``sr``."""
+    """The signal itself, or the file read as mono float32 at ``sr``
+    (:func:`emolib.data.files.load_audio`: missing → ``FileNotFoundError``, empty /
+    truncated / non-finite / undecodable → ``DataError``, naming the file)."""
     if _is_path(audio):
-        from emolib.encoders.audio import load_audio
+        from emolib.data.files import load_audio
 
-        return load_audio(str(audio), sr)
+        return load_audio(audio, sr)[0]
     return np.asarray(audio)
 
 
@@ -326,7 +331,8 @@ def cached_front_end(audio: AudioSource, front: FrontEnd) -> Path:
     """
     from emolib.features import cached_array_file
 
-    return cached_array_file("transcriber-front", {"front": front.__dict__, "source": _source_id(audio)},
+    return cached_array_file("transcriber-front",
+                             {"front": front.__dict__, "source": _source_id(audio)},
                              lambda: front(_load_audio(audio, front.sr), front.sr))
 
 
@@ -371,15 +377,16 @@ def _prepare_clip(audio: AudioSource, notes: NotesSource, front: FrontEnd, cache
     return _Clip(feats, n_frames, spans, velocity)
 
 
-def _prepare_clips(audios: Sequence[AudioSource], note_lists: Sequence[NotesSource], front: FrontEnd,
-                   cache: bool = True, progress: bool = False) -> list[_Clip]:
+def _prepare_clips(audios: Sequence[AudioSource], note_lists: Sequence[NotesSource],
+                   front: FrontEnd, cache: bool = True,
+                   progress: bool = False) -> list[_Clip]:
     """:func:`_prepare_clip` for every pair; only one recording's audio is in memory at a time."""
-    from tqdm.auto import tqdm
+    from emolib.progress import tqdm
 
     clips = []
     pairs = list(zip(audios, note_lists))
-    for i, (audio, notes) in enumerate(tqdm(pairs, desc="transcriber features", disable=not progress,
-                                            leave=False)):
+    for i, (audio, notes) in enumerate(tqdm(pairs, desc="transcriber features",
+                                            disable=not progress, leave=False)):
         try:
             clips.append(_prepare_clip(audio, notes, front, cache))
         except ValueError as err:
@@ -444,11 +451,13 @@ class _CropSet(torch.utils.data.Dataset):
         return tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays)
 
 
-def _check_training_args(audios: Sequence[Any], note_lists: Sequence[Any], crop_frames: int) -> None:
+def _check_training_args(audios: Sequence[Any], note_lists: Sequence[Any],
+                         crop_frames: int) -> None:
     if len(audios) != len(note_lists) or len(audios) == 0:
         raise ValueError(f"need the same, non-zero number of audio clips and note lists, got "
                          f"{len(audios)} and {len(note_lists)}")
-    if isinstance(crop_frames, bool) or not isinstance(crop_frames, (int, np.integer)) or crop_frames < 1:
+    if (isinstance(crop_frames, bool) or not isinstance(crop_frames, (int, np.integer))
+            or crop_frames < 1):
         raise ValueError(f"crop_frames must be an integer >= 1, got {crop_frames!r}")
 
 
@@ -482,7 +491,8 @@ def train_transcriber(model: OnsetsFramesLite, audios: Sequence[AudioSource],
     class _Loader:
         def __iter__(self):
             ds.epoch += 1
-            return iter(torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, generator=g))
+            return iter(torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True,
+                                                    generator=g))
 
     def loss_fn(m, batch):
         mel, on, fr, ve = batch
@@ -509,8 +519,9 @@ def time_context(model: nn.Module) -> int:
     for m in model.modules():
         if isinstance(m, (nn.Conv1d, nn.Conv2d)):
             if m.stride[0] != 1:
-                raise ValueError(f"{type(m).__name__} has time stride {m.stride[0]}: chunked inference "
-                                 "needs stride-1 time convolutions (pass chunk_frames=None)")
+                raise ValueError(f"{type(m).__name__} has time stride {m.stride[0]}: "
+                                 "chunked inference needs stride-1 time convolutions "
+                                 "(pass chunk_frames=None)")
             total += ((m.kernel_size[0] - 1) * m.dilation[0] + 1) // 2
     return total
 
@@ -579,7 +590,8 @@ class OnsetsFramesBackend:
     def __init__(self, model: OnsetsFramesLite, front: FrontEnd | None = None,
                  onset_threshold: float = 0.5, frame_threshold: float = 0.5,
                  chunk_frames: int | None = CHUNK_FRAMES) -> None:
-        self.model, self.front = model.eval(), front or FrontEnd(bins_per_semitone=model.bins_per_semitone)
+        self.model, self.front = (
+            model.eval(), front or FrontEnd(bins_per_semitone=model.bins_per_semitone))
         self.onset_threshold, self.frame_threshold = onset_threshold, frame_threshold
         self.chunk_frames = chunk_frames
 
@@ -688,7 +700,8 @@ def get_backend(name: str = "onsets_frames", **kwargs: Any) -> Transcriber:
         return OnsetsFramesBackend(**kwargs)
     if name == "basic_pitch":
         return BasicPitchBackend(**kwargs)
-    raise ValueError(f"unknown transcription backend {name!r}; choose 'onsets_frames' or 'basic_pitch'")
+    raise ValueError(f"unknown transcription backend {name!r}; "
+                     "choose 'onsets_frames' or 'basic_pitch'")
 
 
 def note_scores(ref: Sequence[Note], est: Sequence[Note], *, onset_tolerance: float = 0.05,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from .focal import *  # noqa: F401,F403
 from .focal import __all__ as _focal_all
-from .triplet import *  # noqa: F401,F403
-from .triplet import __all__ as _triplet_all
 from .supcon import *  # noqa: F401,F403
 from .supcon import __all__ as _supcon_all
+from .triplet import *  # noqa: F401,F403
+from .triplet import __all__ as _triplet_all
 
 __all__ = [*_triplet_all, *_focal_all, *_supcon_all]

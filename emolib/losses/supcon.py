@@ -41,18 +41,25 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from ._reduce import check_batch, check_finite_number
+
 __all__ = ["supcon", "emoclim_loss", "flatten_views", "EMOCLIM_TERMS"]
 
 #: Names of the four terms of Eq. 4, in the order of the paper.
 EMOCLIM_TERMS: tuple[str, ...] = ("im2au", "au2im", "im2im", "au2au")
 
 
-def _check(emb: Tensor, labels: Tensor, name: str) -> None:
+def _check(emb: Tensor, labels: Tensor, name: str, label_name: str) -> None:
+    """Shapes first (the clearest message), then empty batches and NaN/inf values."""
+    if not isinstance(emb, Tensor) or not isinstance(labels, Tensor):
+        raise TypeError(f"supcon: {name} and {label_name} must be torch.Tensors, got "
+                        f"{type(emb).__name__} and {type(labels).__name__}")
     if emb.ndim != 2:
         raise ValueError(f"{name} must be a 2-D tensor (batch, dim), got shape {tuple(emb.shape)}")
     if labels.ndim != 1 or labels.shape[0] != emb.shape[0]:
-        raise ValueError(f"{name} labels must be 1-D with {emb.shape[0]} entries, "
-                         f"got shape {tuple(labels.shape)}")
+        raise ValueError(f"{name} labels ({label_name}) must be 1-D with {emb.shape[0]} entries "
+                         f"(one per row of {name}), got shape {tuple(labels.shape)}")
+    check_batch("supcon", **{name: emb, label_name: labels})
 
 
 def supcon(anchors: Tensor, anchor_labels: Tensor, contrast: Tensor | None = None,
@@ -76,10 +83,14 @@ def supcon(anchors: Tensor, anchor_labels: Tensor, contrast: Tensor | None = Non
     Returns:
         Scalar loss: −mean over the N anchors of the mean positive log-probability (an anchor
         without positives contributes 0).
+
+    Raises:
+        ValueError naming the argument (never a NaN loss): an empty batch, NaN/inf
+        embeddings or labels, labels of another length than their batch, a temperature that
+        is not a finite number > 0. Notebook: 02_emoclim2024.
     """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be > 0, got {temperature!r}")
-    _check(anchors, anchor_labels, "anchors")
+    check_finite_number("temperature", temperature, above=0.0)
+    _check(anchors, anchor_labels, "anchors", "anchor_labels")
     if contrast is None:
         if contrast_labels is not None:
             raise ValueError("contrast_labels given without contrast")
@@ -88,7 +99,7 @@ def supcon(anchors: Tensor, anchor_labels: Tensor, contrast: Tensor | None = Non
     else:
         if contrast_labels is None:
             raise ValueError("contrast_labels are required when contrast is given")
-        _check(contrast, contrast_labels, "contrast")
+        _check(contrast, contrast_labels, "contrast", "contrast_labels")
         exclude_self = False if exclude_self is None else exclude_self
     if contrast.shape[1] != anchors.shape[1]:
         raise ValueError(f"anchors have dim {anchors.shape[1]} but contrast has dim "
@@ -97,7 +108,8 @@ def supcon(anchors: Tensor, anchor_labels: Tensor, contrast: Tensor | None = Non
     if exclude_self and n != k:
         raise ValueError(f"exclude_self needs as many contrast rows as anchors, got {n} and {k}")
     if exclude_self and k < 2:
-        raise ValueError("intra-modal SupCon needs at least 2 items (the denominator would be empty)")
+        raise ValueError("intra-modal SupCon needs at least 2 items "
+                         "(the denominator would be empty)")
 
     logits = anchors @ contrast.T / temperature                       # (N, K)
     logits = logits - logits.max(dim=1, keepdim=True).values.detach()  # numerical stability
@@ -123,10 +135,13 @@ def emoclim_loss(z_image: Tensor, y_image: Tensor, z_audio: Tensor, y_audio: Ten
     (Im→Au, Au→Im, Im→Im, Au→Au). Returns a dict with keys ``EMOCLIM_TERMS`` and ``"total"``.
     Inputs are (B, d) embeddings with (B,) class ids in the *shared* label space (after the
     paper's image→audio label mapping); views are flattened into the batch beforehand
-    (:func:`flatten_views`).
+    (:func:`flatten_views`). Bad input raises ``ValueError`` as in :func:`supcon`; a
+    non-finite weight names its index. Notebook: 02_emoclim2024.
     """
     if len(weights) != 4:
         raise ValueError(f"weights must have 4 entries (λ1..λ4), got {len(weights)}")
+    for i, w in enumerate(weights):
+        check_finite_number(f"weights[{i}]", w)
     terms = {
         "im2au": supcon(z_image, y_image, z_audio, y_audio, temperature=temperature),
         "au2im": supcon(z_audio, y_audio, z_image, y_image, temperature=temperature),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from ._reduce import reduce_loss
+from ._reduce import check_batch, check_finite_number, check_reduction, reduce_loss
 
 __all__ = ["triplet_loss", "TripletLoss", "distance_weights", "distance_weighted_negatives",
            "sample_triplets"]
@@ -29,10 +29,16 @@ def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.T
 
     "mean" averages over all triplets (Won's code). pytorch-metric-learning's
     ``TripletMarginLoss`` averages only the non-zero ones by default (AvgNonZeroReducer).
+    An empty batch (e.g. :func:`sample_triplets` of a batch with a single label), NaN/inf
+    embeddings or a non-finite ``margin`` raise ``ValueError`` naming the argument.
+    Notebook: 01_won2021.
     """
+    check_batch("triplet_loss", anchor=anchor, positive=positive, negative=negative)
     if anchor.shape != positive.shape or anchor.shape != negative.shape:
         raise ValueError(f"anchor, positive, negative must share a shape, got "
                          f"{tuple(anchor.shape)}, {tuple(positive.shape)}, {tuple(negative.shape)}")
+    check_finite_number("margin", margin)
+    check_reduction(reduction)
     losses = F.relu(margin - F.cosine_similarity(anchor, positive, dim=-1)
                     + F.cosine_similarity(anchor, negative, dim=-1))
     return reduce_loss(losses, reduction)
@@ -56,9 +62,17 @@ def distance_weights(anchor: torch.Tensor, candidates: torch.Tensor, anchor_labe
 
     ``anchor_labels`` (N,) are the labels the anchors' positives carry, in the candidates'
     label space (e.g. the nearest music tag of a text's emotion); ``candidate_labels`` (M,).
-    Computed without gradient.
+    Computed without gradient. Empty or non-finite embeddings, labels of the wrong length
+    and embeddings of different widths raise ``ValueError`` naming the argument.
+    Notebook: 01_won2021 (through :func:`sample_triplets`).
     """
-    if anchor_labels.shape != (anchor.shape[0],) or candidate_labels.shape != (candidates.shape[0],):
+    check_batch("distance_weights", anchor=anchor, candidates=candidates,
+                anchor_labels=anchor_labels, candidate_labels=candidate_labels)
+    if anchor.ndim != 2 or candidates.ndim != 2 or anchor.shape[1] != candidates.shape[1]:
+        raise ValueError(f"anchor and candidates must be (rows, dim) with the same dim, got "
+                         f"{tuple(anchor.shape)} and {tuple(candidates.shape)}")
+    if (anchor_labels.shape != (anchor.shape[0],)
+            or candidate_labels.shape != (candidates.shape[0],)):
         raise ValueError("anchor_labels / candidate_labels must be 1-D with one entry per row of "
                          f"anchor / candidates, got {tuple(anchor_labels.shape)} for "
                          f"{anchor.shape[0]} anchors and {tuple(candidate_labels.shape)} for "

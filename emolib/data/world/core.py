@@ -6,12 +6,16 @@ hashes ``(seed, params, WORLD_VERSION, code fingerprint)`` into a cache key (the
 fingerprint of the world's source code, :func:`code_fingerprint`, means an edited
 renderer never serves a stale cache), and
 
-* on a cache hit, reads the tables (CSV) and checks that every file named in the
-  manifest exists (``verify=True`` re-hashes every file);
+* on a cache hit, checks ``manifest.json`` (valid, this folder's world, consistent) and
+  the small table files against the sizes and SHA-256 it records, reads the tables (CSV)
+  and checks that every file named in the manifest exists (``verify=True`` re-hashes
+  every file); a damaged manifest or table is logged at WARNING, naming the file, and the
+  world is rebuilt (an error naming it if it cannot be removed);
 * on a miss, renders every role into a temporary directory (``emolib.io.atomic_dir``),
   adds the split columns, writes the tables as CSV and ``manifest.json`` (SHA-256 of every
   file, sorted, no timestamps), and renames the directory into
-  ``cache_dir("world")/<key>``: a killed run leaves no half world behind.
+  ``cache_dir("world")/<key>``: a killed run leaves no half world behind, and the next
+  build removes such a stale ``.partial`` folder.
 
 Same seed and parameters give a byte-identical manifest on every run.
 
@@ -146,7 +150,8 @@ class World:
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{n}={len(df)}" for n, df in self.tables.items())
-        return f"World(seed={self.seed}, profile={self.profile!r}, {sizes}, root={str(self.root)!r})"
+        return (f"World(seed={self.seed}, profile={self.profile!r}, {sizes}, "
+                f"root={str(self.root)!r})")
 
 
 _TABLES = ("music", "piano", "paired", "performances", "descriptions", "midlevel",
@@ -167,7 +172,8 @@ def resolve_params(profile: str = "default", **overrides: Any) -> dict[str, Any]
     params = dict(PROFILES[profile])
     unknown = sorted(set(overrides) - set(params))
     if unknown:
-        raise ValueError(f"unknown world parameter(s) {unknown}; valid parameters: {sorted(params)}")
+        raise ValueError(f"unknown world parameter(s) {unknown}; "
+                         f"valid parameters: {sorted(params)}")
     params.update(overrides)
     for k in _POSITIVE_INTS:
         v = params[k]
@@ -177,7 +183,8 @@ def resolve_params(profile: str = "default", **overrides: Any) -> dict[str, Any]
     for k in _POSITIVE_FLOATS:
         v = params[k]
         if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not v > 0:
-            raise ValueError(f"world parameter {k!r} must be a positive number (seconds), got {v!r}")
+            raise ValueError(f"world parameter {k!r} must be a positive number (seconds), "
+                             f"got {v!r}")
         params[k] = float(v)
     for k in _INT_RANGES:
         v = params[k]
@@ -191,14 +198,16 @@ def resolve_params(profile: str = "default", **overrides: Any) -> dict[str, Any]
     if not isinstance(params["spread"], (int, float)) or not 0 <= params["spread"] <= 1:
         raise ValueError(f"world parameter 'spread' must be in [0, 1], got {params['spread']!r}")
     if not isinstance(params["label_noise"], (int, float)) or not 0 <= params["label_noise"] < 1:
-        raise ValueError(f"world parameter 'label_noise' must be in [0, 1), got {params['label_noise']!r}")
+        raise ValueError(f"world parameter 'label_noise' must be in [0, 1), "
+                         f"got {params['label_noise']!r}")
     params["spread"], params["label_noise"] = float(params["spread"]), float(params["label_noise"])
     roles = params["roles"]
     if isinstance(roles, str):
         roles = (roles,)
     bad = [r for r in roles if r not in ROLES]
     if bad or not roles:
-        raise ValueError(f"world parameter 'roles' must be a non-empty subset of {list(ROLES)}, got {roles!r}")
+        raise ValueError(f"world parameter 'roles' must be a non-empty subset of {list(ROLES)}, "
+                         f"got {roles!r}")
     params["roles"] = [r for r in ROLES if r in set(roles)]  # canonical order
     if params["sr"] != 16000:
         log.warning("the world is specified at 16 kHz; sr=%d is untested", params["sr"])
@@ -218,8 +227,10 @@ def code_fingerprint() -> str:
     global _FINGERPRINT
     if _FINGERPRINT is None:
         here = Path(__file__).resolve().parent
-        files = sorted(here.glob("*.py")) + [here.parent / "taxonomies.py", here.parent / "splits.py",
-                                              here.parent / "alm.py", here.parent.parent / "seed.py"]
+        files = sorted(here.glob("*.py")) + [
+            here.parent / "taxonomies.py", here.parent / "splits.py",
+            here.parent / "alm.py", here.parent.parent / "seed.py",
+        ]
         h = hashlib.sha256()
         for f in files:
             if f.exists():
@@ -263,7 +274,8 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 _COLUMNS = {
     "music": ["item_id", "label", "true_label", "valence", "arousal", "audio_path", "midi_path",
               "tags", "caption", "split"],
-    "piano": ["item_id", "song_id", "label", "valence", "arousal", "audio_path", "midi_path", "split"],
+    "piano": ["item_id", "song_id", "label", "valence", "arousal", "audio_path", "midi_path",
+              "split"],
     "paired": ["item_id", "audio_path", "midi_path", "split"],
     "performances": ["performance_id", "piece_id", "style", "audio_path", "midi_path"],
     "descriptions": ["description_id", "performance_id", "piece_id", "listener_id", "text"],
@@ -279,20 +291,26 @@ def _builders() -> dict[str, Callable[[Path, int, dict, int, bool], dict[str, pd
 
     def music(out, seed, p, n_jobs, progress):
         from emolib.data.world.music import build_music
-        return {"music": build_music(out, seed, p["music_n_per_class"], duration=p["music_duration"],
-                                     sr=p["sr"], spread=p["spread"], label_noise=p["label_noise"],
-                                     n_jobs=n_jobs, progress=progress)}
+        return {"music": build_music(
+            out, seed, p["music_n_per_class"], duration=p["music_duration"],
+            sr=p["sr"], spread=p["spread"], label_noise=p["label_noise"],
+            n_jobs=n_jobs, progress=progress,
+        )}
 
     def piano(out, seed, p, n_jobs, progress):
         from emolib.data.world.piano import build_piano
-        return {"piano": build_piano(out, seed, p["piano_songs_per_quadrant"], p["piano_clips_per_song"],
-                                     duration=p["piano_duration"], sr=p["sr"], spread=p["spread"],
-                                     n_jobs=n_jobs, progress=progress)}
+        return {"piano": build_piano(
+            out, seed, p["piano_songs_per_quadrant"], p["piano_clips_per_song"],
+            duration=p["piano_duration"], sr=p["sr"], spread=p["spread"],
+            n_jobs=n_jobs, progress=progress,
+        )}
 
     def paired(out, seed, p, n_jobs, progress):
         from emolib.data.world.paired import build_paired
-        return {"paired": build_paired(out, seed, p["paired_n_items"], duration=p["paired_duration"],
-                                       sr=p["sr"], n_jobs=n_jobs, progress=progress)}
+        return {"paired": build_paired(
+            out, seed, p["paired_n_items"], duration=p["paired_duration"],
+            sr=p["sr"], n_jobs=n_jobs, progress=progress,
+        )}
 
     def performances(out, seed, p, n_jobs, progress):
         from emolib.data.world.performances import build_performances
@@ -304,8 +322,10 @@ def _builders() -> dict[str, Callable[[Path, int, dict, int, bool], dict[str, pd
 
     def midlevel(out, seed, p, n_jobs, progress):
         from emolib.data.world.midlevel import build_midlevel
-        return {"midlevel": build_midlevel(out, seed, p["midlevel_n_clips"], duration=p["midlevel_duration"],
-                                           sr=p["sr"], n_jobs=n_jobs, progress=progress)}
+        return {"midlevel": build_midlevel(
+            out, seed, p["midlevel_n_clips"], duration=p["midlevel_duration"],
+            sr=p["sr"], n_jobs=n_jobs, progress=progress,
+        )}
 
     def alm(out, seed, p, n_jobs, progress):
         from emolib.data.world.text import build_alm
@@ -403,7 +423,8 @@ def _load(root: Path, seed: int, profile: str, verify: bool) -> World:
     missing = [e["path"] for e in manifest["files"] if not (root / e["path"]).exists()]
     if missing:
         raise FileNotFoundError(f"world at {root} is incomplete: {len(missing)} file(s) of its "
-                                f"manifest are missing, e.g. {missing[:3]}; delete the folder to rebuild")
+                                f"manifest are missing, e.g. {missing[:3]}; "
+                                "delete the folder to rebuild")
     if verify:
         bad = [e["path"] for e in manifest["files"] if file_sha256(root / e["path"]) != e["sha256"]]
         if bad:
@@ -412,8 +433,104 @@ def _load(root: Path, seed: int, profile: str, verify: bool) -> World:
     vocab_path = root / "tables" / "tag_vocab.txt"
     tag_vocab = vocab_path.read_text().split() if vocab_path.exists() else []
     tables = {n: _read_table(root, n) for n in _TABLES}
-    return World(seed=int(seed), profile=profile, tag_vocab=tag_vocab, sr=int(manifest["params"]["sr"]),
+    return World(seed=int(seed), profile=profile, tag_vocab=tag_vocab,
+                 sr=int(manifest["params"]["sr"]),
                  root=root, params=manifest["params"], manifest=manifest, **tables)
+
+
+#: what :func:`_load` needs of ``manifest.json``: each key and its JSON type
+_MANIFEST_TYPES: Mapping[str, type] = MappingProxyType({
+    "world_version": str, "code": str, "key": str, "seed": int, "params": dict,
+    "n_files": int, "total_bytes": int, "files": list})
+
+#: the small table files :func:`_load` reads, re-verified against the manifest on every load
+_SMALL_TABLES: tuple[str, ...] = (*(f"tables/{n}.csv" for n in _TABLES), "tables/tag_vocab.txt")
+
+
+def _manifest_problem(root: Path, seed: int, params: Mapping[str, Any]) -> str | None:
+    """What makes the cached world at ``root`` untrustworthy, naming the file; or None.
+
+    ``manifest.json`` must be valid UTF-8 JSON with every key of :data:`_MANIFEST_TYPES`
+    (a truncated or hand-edited file fails here), be this folder's world (key, seed,
+    parameters, version, code), and list well-formed entries that add up to its
+    ``n_files`` / ``total_bytes``. The small table files (:data:`_SMALL_TABLES`) are
+    re-verified on every load: size, then SHA-256 (milliseconds for the default world); a
+    table on disk that the manifest does not list counts too. Audio, MIDI and image files
+    are re-hashed only with ``make_world(..., verify=True)``. Notebooks: all (make_world).
+    """
+    path = root / "manifest.json"
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError) as err:  # UnicodeDecodeError, JSONDecodeError: ValueErrors
+        return f"{path} is unreadable or not valid JSON ({type(err).__name__}: {err})"
+    if not isinstance(manifest, dict):
+        return f"{path} is not a JSON object"
+    missing = [k for k in _MANIFEST_TYPES if k not in manifest]
+    if missing:
+        return f"{path} lacks the key(s) {missing}"
+    for k, t in _MANIFEST_TYPES.items():
+        if not isinstance(manifest[k], t) or isinstance(manifest[k], bool):
+            return f"{path}: {k!r} must be a JSON {t.__name__}, got {manifest[k]!r:.60}"
+    want = {"key": root.name, "seed": int(seed), "world_version": WORLD_VERSION,
+            "code": code_fingerprint(), "params": json.loads(json.dumps(dict(params)))}
+    for k, v in want.items():
+        if manifest[k] != v:
+            return f"{path}: {k!r} is {manifest[k]!r:.80}, expected {v!r:.80} for this folder"
+    entries = manifest["files"]
+    for e in entries:
+        rel = e.get("path") if isinstance(e, dict) else None
+        if not (isinstance(rel, str) and isinstance(e.get("sha256"), str)
+                and isinstance(e.get("bytes"), int) and not rel.startswith("/")
+                and ".." not in rel.split("/")):
+            return f"{path} has a malformed 'files' entry {e!r:.80}"
+    if len(entries) != manifest["n_files"] \
+            or sum(e["bytes"] for e in entries) != manifest["total_bytes"]:
+        return (f"{path} is inconsistent: {len(entries)} entries of "
+                f"{sum(e['bytes'] for e in entries)} bytes, but n_files={manifest['n_files']} "
+                f"and total_bytes={manifest['total_bytes']}")
+    listed = {e["path"]: e for e in entries}
+    for rel in _SMALL_TABLES:
+        f, e = root / rel, listed.get(rel)
+        if e is None:
+            if f.exists():
+                return f"table file {f} is not listed in {path}"
+            continue
+        try:
+            size = f.stat().st_size
+        except OSError:
+            return f"table file {f} listed in {path} is missing"
+        if size != e["bytes"]:
+            return f"table file {f} has {size} bytes, {path} recorded {e['bytes']}"
+        if file_sha256(f) != e["sha256"]:
+            return f"table file {f} differs from the SHA-256 recorded in {path}"
+    return None
+
+
+def _distrust_damaged_cache(root: Path, seed: int, params: Mapping[str, Any]) -> None:
+    """Make a damaged cached world rebuild, or refuse it naming the file.
+
+    Called by :func:`make_world` before it looks for ``manifest.json``. A problem found by
+    :func:`_manifest_problem` (an unreadable, truncated or foreign manifest, a changed or
+    missing table file) is logged at WARNING naming the file, and ``manifest.json`` is
+    removed: ``make_world`` then builds the world afresh in a temporary folder that replaces
+    this one as a whole (:func:`emolib.io.atomic_dir`), byte-identical to a first build;
+    other worlds in the cache are not touched. If the manifest cannot be removed (a
+    read-only cache), no rebuild is possible: ``ValueError`` naming the file.
+    Notebooks: all (make_world).
+    """
+    manifest = root / "manifest.json"
+    if not manifest.exists():
+        return
+    problem = _manifest_problem(root, seed, params)
+    if problem is None:
+        return
+    log.warning("emotion world cache %s is damaged: %s; rebuilding it", root, problem)
+    try:
+        manifest.unlink()
+    except OSError as err:
+        raise ValueError(f"emotion world cache {root} is damaged ({problem}) and cannot be "
+                         f"rebuilt: removing {manifest} failed ({err}); delete {root} by "
+                         "hand") from err
 
 
 def make_world(seed: int = 0, profile: str = "default", cache_dir: str | os.PathLike | None = None,
@@ -438,6 +555,7 @@ def make_world(seed: int = 0, profile: str = "default", cache_dir: str | os.Path
         raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
     key = world_key(seed, params)
     root = (Path(cache_dir) if cache_dir is not None else _default_cache()) / key
+    _distrust_damaged_cache(root, int(seed), params)
     if not (root / "manifest.json").exists():
         t0 = time.perf_counter()
         log.info("building emotion world %s (profile %s) in %s", key, profile, root)
