@@ -12,20 +12,31 @@ run and a failed or interrupted run never leaves a half-executed notebook in the
 (the failed copy stays in ``notebooks/executed/`` for inspection). With any override
 (profile, seed, -p, --out) the executed copies stay in ``notebooks/executed/``. Tables and
 figures are written by the notebooks themselves (``--out`` redirects them).
+
+Bad input is refused before anything runs or is written (exit code 2): a ``-p`` name that a
+selected notebook's ``parameters`` cell does not define (with the closest valid names), a
+``--profile`` or ``--seed`` that a notebook does not take or that is not valid, and any value
+that the notebook's own first-cell check (``emolib.params.check_notebook``) would refuse.
 """
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import difflib
 import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import jupytext
 import nbformat
 import papermill as pm
+
+from emolib.params import NOTEBOOK_CHECKS, check_notebook, check_profile, check_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -39,9 +50,79 @@ def _value(text: str):
         return text
 
 
+def _absolute(value):
+    """A relative path given on the command line, as an absolute path.
+
+    Kernels run in ``notebooks/``; ``-p data_root data`` means ``./data`` where you typed
+    it. A string is taken as a path when it starts with ``~`` or names something that
+    exists relative to the current folder; mappings (``audio_checkpoints``) are resolved
+    value by value. Anything else is returned unchanged.
+    """
+    if isinstance(value, dict):
+        return {k: _absolute(v) for k, v in value.items()}
+    if isinstance(value, str) and value:
+        path = Path(value).expanduser()
+        if value.startswith("~") or (not path.is_absolute() and path.exists()):
+            return str(path.resolve())
+    return value
+
+
 def numbered_sources() -> list[Path]:
     """All ``NN_*.py`` jupytext sources in notebooks/, in numeric order."""
     return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+
+
+class NotLiteral:
+    """Stands for a parameter default that is not a Python literal (not pre-checked)."""
+
+
+def notebook_parameters(source: Path) -> dict[str, Any]:
+    """The names assigned in a py:percent source's cell tagged ``parameters`` -> their
+    default values (``ast.literal_eval``; a :class:`NotLiteral` instance where that fails).
+    No parameters cell -> an empty dict."""
+    nb = jupytext.read(source)
+    cells = [c for c in nb.cells
+             if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        return {}
+    defaults: dict[str, Any] = {}
+    for stmt in ast.parse(cells[0].source).body:
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
+        try:
+            default = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError):
+            default = NotLiteral()
+        for target in targets:
+            names = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
+            defaults.update({t.id: default for t in names if isinstance(t, ast.Name)})
+    return defaults
+
+
+def unknown_parameters(requested: Mapping[str, str], defined: Mapping[str, Mapping[str, Any]]
+                       ) -> list[str]:
+    """One message per requested parameter that some selected notebook does not define.
+
+    ``requested`` maps a parameter name to how it was asked for (``-p profil``,
+    ``--seed``); ``defined`` maps each selected notebook to its parameters."""
+    errors = []
+    for name, flag in requested.items():
+        lacking = [nb for nb, names in defined.items() if name not in names]
+        if not lacking:
+            continue
+        close = difflib.get_close_matches(
+            name, sorted({n for nb in lacking for n in defined[nb]}), n=3)
+        hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        having = [nb for nb in defined if nb not in lacking]
+        where = f"; it is a parameter of {', '.join(having)} only (select with --nb)" \
+            if having else ""
+        verb = "has" if len(lacking) == 1 else "have"
+        errors.append(f"{flag}: {', '.join(lacking)} {verb} no parameter {name!r}{hint}{where}")
+    return errors
 
 
 def pair(source: Path, directory: Path) -> Path:
@@ -68,7 +149,8 @@ def clean(path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nb", nargs="*", default=None, help="notebook numbers, e.g. 00 02")
     ap.add_argument("--profile", default=None, help="quick | default | paper")
     ap.add_argument("--seed", type=int, default=None)
@@ -82,15 +164,34 @@ def main(argv: list[str] | None = None) -> int:
         wanted = {n.zfill(2) for n in args.nb}
         unknown = wanted - {s.name[:2] for s in sources}
         if unknown:
-            ap.error(f"--nb: no notebook numbered {sorted(unknown)}; have {[s.name[:2] for s in sources]}")
+            ap.error(f"--nb: no notebook numbered {sorted(unknown)}; "
+                     f"have {[s.name[:2] for s in sources]}")
         sources = [s for s in sources if s.name[:2] in wanted]
-    params = {k: _value(v) for k, v in args.param}
-    if args.profile is not None:
-        params["profile"] = args.profile
-    if args.seed is not None:
-        params["seed"] = args.seed
+    params = {k: _absolute(_value(v)) for k, v in args.param}
+    flags = {k: f"-p {k}" for k in params}
+    try:  # nothing runs and nothing is written before every check below has passed
+        if args.profile is not None:
+            params["profile"] = check_profile(args.profile, name="--profile")
+            flags["profile"] = "--profile"
+        if args.seed is not None:
+            params["seed"], flags["seed"] = check_seed("--seed", args.seed), "--seed"
+    except ValueError as exc:
+        ap.error(str(exc))
+    defined = {src.stem: notebook_parameters(src) for src in sources}
+    errors = unknown_parameters(flags, defined)
+    if errors:
+        ap.error("\n  ".join(errors))
+    for name, defaults in defined.items():  # the notebooks' own first-cell checks, up front
+        values = {**defaults, **params}
+        if name in NOTEBOOK_CHECKS and not any(isinstance(v, NotLiteral) for v in values.values()):
+            try:  # relative paths as the kernel sees them: it runs in notebooks/
+                with contextlib.chdir(NOTEBOOKS):
+                    check_notebook(name, values)
+            except (ValueError, FileNotFoundError) as exc:
+                ap.error(f"{name}: {exc}")
     if args.out:
         os.environ["EMOLIB_OUTPUT"] = str(Path(args.out).resolve())
+    os.environ.setdefault("EMOLIB_PROGRESS", "0")  # no progress bars stored in the notebooks
     executed_dir = NOTEBOOKS / "executed"
     executed_dir.mkdir(exist_ok=True)
     publish = not params and not args.out  # default run: the committed notebooks get its outputs
@@ -99,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     for src in sources:
         nb_in = pair(src, executed_dir)
         nb_out = nb_in
-        print(f"== {src.name}  parameters={json.dumps(params) if params else 'defaults'}", flush=True)
+        print(f"== {src.name}  parameters={json.dumps(params) if params else 'defaults'}",
+              flush=True)
         t0 = time.perf_counter()
         status = "ok"
         try:
