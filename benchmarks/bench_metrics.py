@@ -25,7 +25,8 @@ from emolib import metrics
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n-query", type=int, default=10_000)
     ap.add_argument("--n-gallery", type=int, default=100_000)
     ap.add_argument("--dim", type=int, default=64)
@@ -55,9 +56,12 @@ def main() -> None:
     chunk = args.chunk_size or max(1, metrics.DEFAULT_CHUNK_ELEMENTS // args.n_gallery)
     full_gb = args.n_query * args.n_gallery * 8 / 1e9
     print(f"retrieval_scores: {args.n_query} queries x {args.n_gallery} gallery, dim {args.dim}, "
-          f"k={args.k}, {args.similarity}, chunk_size={chunk} ({platform.processor() or platform.machine()})")
-    print(f"  time                    {seconds:8.1f} s  ({seconds / args.n_query * 1e3:.2f} ms/query)")
-    print(f"  peak traced allocation  {peak / 2**20:8.1f} MiB  (full float64 matrix would be {full_gb:.1f} GB)")
+          f"k={args.k}, {args.similarity}, chunk_size={chunk} "
+          f"({platform.processor() or platform.machine()})")
+    print(f"  time                    {seconds:8.1f} s  "
+          f"({seconds / args.n_query * 1e3:.2f} ms/query)")
+    print(f"  peak traced allocation  {peak / 2**20:8.1f} MiB  "
+          f"(full float64 matrix would be {full_gb:.1f} GB)")
     print(f"  max RSS before / after  {rss_before:8.1f} / {rss_after:.1f} MiB")
     print(f"  macro P@{args.k} {res.macro_p_at_k:.4f}  macro MRR {res.macro_mrr:.4f}  "
           f"(random labels: P@k ~ 1/{args.classes} = {1 / args.classes:.4f})")

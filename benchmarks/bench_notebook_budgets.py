@@ -41,7 +41,8 @@ def world_only_cache(tmp: Path, world_from: Path | None, env: dict[str, str]) ->
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nb", nargs="+", default=sorted(BUDGETS_S))
     ap.add_argument("--world-from", type=Path, default=None)
     args = ap.parse_args()

@@ -53,8 +53,8 @@ def main() -> None:
             make_world(args.seed, profile, cache_dir=tmp, n_jobs=args.n_jobs, progress=False)
             cached = time.perf_counter() - t0
             disk = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
-            print(f"[{profile}] cold {cold:.1f} s | cached {cached:.2f} s | disk {disk / 1e6:.1f} MB | "
-                  f"{w.manifest['n_files']} files")
+            print(f"[{profile}] cold {cold:.1f} s | cached {cached:.2f} s | "
+                  f"disk {disk / 1e6:.1f} MB | {w.manifest['n_files']} files")
             print("   per role (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timer.times.items()))
             if args.learnability:
                 from emolib.data.world.learnability import learnability_table

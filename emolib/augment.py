@@ -197,11 +197,13 @@ class BalancedUnpairedSampler:
     def __init__(self, image_labels: Sequence, audio_labels: Sequence, classes: Sequence,
                  batch_size: int = 64, n_batches: int = 100, seed: int = 0) -> None:
         if batch_size < 1 or n_batches < 1:
-            raise ValueError(f"batch_size and n_batches must be >= 1, got {batch_size}, {n_batches}")
+            raise ValueError(f"batch_size and n_batches must be >= 1, "
+                             f"got {batch_size}, {n_batches}")
         self.classes = list(classes)
         if not self.classes:
             raise ValueError("classes is empty")
-        img, aud = np.asarray(list(image_labels), dtype=object), np.asarray(list(audio_labels), dtype=object)
+        img, aud = (np.asarray(list(image_labels), dtype=object),
+                    np.asarray(list(audio_labels), dtype=object))
         self.image_pools = [np.flatnonzero(img == c) for c in self.classes]
         self.audio_pools = [np.flatnonzero(aud == c) for c in self.classes]
         for side, pools in (("image", self.image_pools), ("audio", self.audio_pools)):

@@ -40,7 +40,6 @@ Notebooks: 01_won2021, 02_emoclim2024, 03_chowdhury2023, 04_zhu2023.
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -98,7 +97,8 @@ def _check_k(k: Any, name: str = "k") -> int:
 def _check_finite(arr: np.ndarray, name: str) -> None:
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})")
+        raise ValueError(f"{name} contains NaN or inf "
+                         f"(first at index {tuple(int(i) for i in bad)})")
 
 
 def _labels(labels: Any, n: int, name: str) -> np.ndarray:
@@ -126,7 +126,8 @@ def _labels(labels: Any, n: int, name: str) -> np.ndarray:
 def _normalise_rows(x: np.ndarray, name: str) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     if np.any(norms == 0):
-        raise ValueError(f"{name} has an all-zero row (index {int(np.flatnonzero(norms[:, 0] == 0)[0])}); "
+        raise ValueError(f"{name} has an all-zero row "
+                         f"(index {int(np.flatnonzero(norms[:, 0] == 0)[0])}); "
                          "its cosine similarity is undefined")
     return x / norms
 
@@ -148,7 +149,8 @@ def _similarity_block(q: np.ndarray, g: np.ndarray, similarity: str,
     return d2.astype(np.float32)
 
 
-def similarity_matrix(query_emb: Any, gallery_emb: Any, similarity: Similarity = "cosine") -> np.ndarray:
+def similarity_matrix(query_emb: Any, gallery_emb: Any,
+                      similarity: Similarity = "cosine") -> np.ndarray:
     """Full (n_q, n_g) score matrix, exactly as :func:`retrieval_scores` ranks it.
 
     cosine: :math:`s_{ij} = q_i^\\top g_j / (\\lVert q_i\\rVert \\lVert g_j\\rVert)`;
@@ -398,7 +400,8 @@ def retrieval_scores(
         raise ValueError("exclude_self=True needs at least 2 gallery items")
     if chunk_size is None:
         chunk_size = max(1, DEFAULT_CHUNK_ELEMENTS // n_g)
-    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+    elif (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
+          or chunk_size < 1):
         raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
     chunk_size = int(min(chunk_size, n_q))
 
@@ -511,7 +514,8 @@ def rank_of_target(scores: Any, target_idx: Any,
         cand = _as_array(candidates, "candidates", dtype=bool)
         cand = cand[None, :] if cand.ndim == 1 else cand
         if cand.shape != s.shape:
-            raise ValueError(f"candidates must have the shape of scores {s.shape}, got {cand.shape}")
+            raise ValueError(f"candidates must have the shape of scores {s.shape}, "
+                             f"got {cand.shape}")
         if not cand[rows, t].all():
             raise ValueError(f"the target of row {int(np.flatnonzero(~cand[rows, t])[0])} "
                              "is not among its candidates")
@@ -541,7 +545,8 @@ def _check_ranks(ranks: Any) -> np.ndarray:
 
 
 def topk_ratio(ranks: Any, k: int) -> float:
-    """Fraction of queries whose correct item is within the top k: :math:`\\frac{1}{N}\\sum 1[r_i \\le k]`.
+    """Fraction of queries whose correct item is within the top k:
+    :math:`\\frac{1}{N}\\sum 1[r_i \\le k]`.
 
     Notebook: 03_chowdhury2023.
     """
@@ -578,7 +583,8 @@ def random_topk_ratio(n: int | Sequence[int], k: int) -> float:
 
 
 def random_mrr(n: int | Sequence[int]) -> float:
-    """Expected MRR of a random ranker among n candidates: :math:`H_n / n = \\frac{1}{n}\\sum_{r=1}^n 1/r`.
+    """Expected MRR of a random ranker among n candidates:
+    :math:`H_n / n = \\frac{1}{n}\\sum_{r=1}^n 1/r`.
 
     ``n`` may be an array of per-query candidate counts (mean of :math:`H_{n_i}/n_i`).
     Notebook: 03_chowdhury2023.
@@ -599,7 +605,8 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     t = _as_array(y_true, "y_true")
     p = _as_array(y_pred, "y_pred")
     if t.ndim != 1 or p.ndim != 1 or t.shape != p.shape:
-        raise ValueError(f"y_true and y_pred must be 1-D of equal length, got {t.shape} and {p.shape}")
+        raise ValueError(f"y_true and y_pred must be 1-D of equal length, "
+                         f"got {t.shape} and {p.shape}")
     if t.size == 0:
         raise ValueError("accuracy of an empty set is undefined")
     return float(np.mean(t == p))

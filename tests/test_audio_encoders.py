@@ -77,7 +77,8 @@ def test_harmonic_filterbank_rejects_wrong_bins():
 
 
 # --- models --------------------------------------------------------------------------------
-@pytest.mark.parametrize("arch,width,dim", [("short_chunk_cnn", 4, 16), ("short_chunk_resnet", 4, 16),
+@pytest.mark.parametrize("arch,width,dim", [("short_chunk_cnn", 4, 16),
+                                            ("short_chunk_resnet", 4, 16),
                                             ("harmonic_cnn", 4, 8), ("won2021_resnet", 4, 16)])
 def test_model_shapes(arch, width, dim):
     torch.manual_seed(0)
@@ -189,7 +190,8 @@ def test_chunk_features_and_feature_embedder_reproduce_chunk_embeddings():
     feats = A.chunk_features(m, x, n_chunks=3)
     assert feats.shape[0] == 3 and not feats.requires_grad
     emb = A.FeatureEmbedder(m).eval()
-    torch.testing.assert_close(emb(feats), A.chunk_embeddings(m, x, n_chunks=3), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(emb(feats), A.chunk_embeddings(m, x, n_chunks=3),
+                               rtol=1e-5, atol=1e-5)
     # gradients reach the CNN's weights through the embedder (it is trainable)
     head = torch.nn.Linear(m.embed_dim, 2)
     branch = torch.nn.Sequential(A.FeatureEmbedder(m), head).train()
@@ -249,7 +251,8 @@ def test_cached_chunk_embeddings(tmp_path, monkeypatch):
     with torch.no_grad():  # a cache hit does not run the model: perturbing it changes nothing
         for prm in m.parameters():
             prm.add_(1.0)
-    np.testing.assert_array_equal(A.cached_chunk_embeddings(m, paths, "test-model", win=32768, n_chunks=3), arr)
+    np.testing.assert_array_equal(
+        A.cached_chunk_embeddings(m, paths, "test-model", win=32768, n_chunks=3), arr)
     with pytest.raises(FileNotFoundError, match="missing.wav"):
         A.load_audio(str(tmp_path / "missing.wav"))
 

@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from emolib.augment import (AudioAugment, BalancedUnpairedSampler, center_resize_crop,
-                            mix_at_snr, pink_noise, random_crop, random_resized_crop)
+from emolib.augment import (
+    AudioAugment,
+    BalancedUnpairedSampler,
+    center_resize_crop,
+    mix_at_snr,
+    pink_noise,
+    random_crop,
+    random_resized_crop,
+)
 
 
 def _sine(n=16000, f=440.0, sr=16000):
@@ -28,7 +35,8 @@ def test_mix_at_snr_hits_the_target(snr):
     n = np.random.default_rng(0).standard_normal(8000).astype(np.float32)  # tiled to 16000
     mixed = mix_at_snr(s, n, snr)
     added = mixed - s
-    measured = 10 * np.log10(np.mean(s.astype(np.float64) ** 2) / np.mean(added.astype(np.float64) ** 2))
+    measured = 10 * np.log10(np.mean(s.astype(np.float64) ** 2)
+                             / np.mean(added.astype(np.float64) ** 2))
     assert measured == pytest.approx(snr, abs=1e-3)
     assert np.array_equal(mix_at_snr(np.zeros(10), n, 5.0), np.zeros(10, np.float32))
 

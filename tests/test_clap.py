@@ -11,15 +11,25 @@ import soundfile as sf
 import torch
 import torch.nn.functional as F
 
-from emolib.encoders import clap as clap_mod
-from emolib.encoders.clap import (CLAP_STYLE_LABEL, ClapAudioEncoder, ClapStyleModel, info_nce,
-                                  resample, train_clap_style)
+from emolib.encoders.clap import (
+    CLAP_STYLE_LABEL,
+    ClapAudioEncoder,
+    ClapStyleModel,
+    info_nce,
+    resample,
+    train_clap_style,
+)
 
 
 @pytest.fixture(scope="module")
 def tiny_clap_dir(tmp_path_factory):
-    from transformers import (ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel,
-                              ClapTextConfig)
+    from transformers import (
+        ClapAudioConfig,
+        ClapConfig,
+        ClapFeatureExtractor,
+        ClapModel,
+        ClapTextConfig,
+    )
 
     torch.manual_seed(0)
     # gotcha: hidden_size == patch_embeds_hidden_size * 2 ** (len(depths) - 1)
@@ -48,7 +58,8 @@ def test_clap_audio_encoder_real_path(tiny_clap_dir):
     assert z.shape == (3, 12)
     assert torch.allclose(z.norm(dim=1), torch.ones(3), atol=1e-5)
     # same as calling transformers directly on 48-kHz audio
-    ref, fe = ClapModel.from_pretrained(tiny_clap_dir).eval(), ClapFeatureExtractor.from_pretrained(tiny_clap_dir)
+    ref, fe = (ClapModel.from_pretrained(tiny_clap_dir).eval(),
+               ClapFeatureExtractor.from_pretrained(tiny_clap_dir))
     x = fe(list(resample(wav, 16000, 48000)), sampling_rate=48000, truncation="rand_trunc",
            padding="repeatpad", return_tensors="pt")
     with torch.no_grad():
@@ -104,7 +115,8 @@ def test_clap_style_trains_caches_and_aligns(tmp_path, monkeypatch):
         wav = 0.3 * np.sin(2 * np.pi * f * np.arange(sr) / sr) + 0.01 * g.standard_normal(sr)
         p = tmp_path / f"c{i}.wav"
         sf.write(p, wav.astype(np.float32), sr)
-        rows.append({"item_id": f"c{i}", "audio_path": str(p), "split": "train" if i < 32 else "val",
+        rows.append({"item_id": f"c{i}", "audio_path": str(p),
+                     "split": "train" if i < 32 else "val",
                      "caption": "a bright high whistle" if high else "a deep low rumble"})
 
     class W:

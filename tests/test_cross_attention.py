@@ -22,7 +22,6 @@ def test_cda_matches_hand_computation_and_nn_multiheadattention():
     # Eq. (1)-(3) written out for head 0 of item 0
     q = cda.w_q(fa)[0, :, :4]
     k = cda.w_k(fb)[0, :, :4]
-    v = cda.w_v(fb)[0, :, :4]
     a0 = torch.softmax(q @ k.T / math.sqrt(4), dim=-1)
     assert torch.allclose(attn[0, 0], a0, atol=1e-6)
     # same weights in torch's MultiheadAttention give the same output
@@ -91,7 +90,8 @@ def test_uni_domain_classifiers():
     out = C.UniDomainClassifier(ac, "acoustic", d_model=16).eval()(feats=torch.randn(2, 24, 16))
     assert out["logits"].shape == (2, 4) and set(out) == {"logits", "arousal"}
     sy = SymbolicEncoder(50, d_model=16, n_heads=2, n_layers=1, d_ff=32, max_len=32)
-    out = C.UniDomainClassifier(sy, "symbolic", d_model=16).eval()(tokens=torch.randint(3, 50, (2, 7)))
+    out = C.UniDomainClassifier(sy, "symbolic", d_model=16).eval()(
+        tokens=torch.randint(3, 50, (2, 7)))
     assert set(out) == {"logits", "valence"}
     with pytest.raises(ValueError, match="domain"):
         C.UniDomainClassifier(sy, "image")

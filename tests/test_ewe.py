@@ -106,7 +106,8 @@ def test_enrichment_generalises_to_words_held_out_of_the_fit():
     held = {w for pair in ant for w in pair}
     enriched, fit = ewe.enriched_embedding(base, lex, strength=3.0, exclude=held)
     # the fit saw none of the held-out words: same as fitting on a lexicon without them
-    _, fit2 = ewe.enriched_embedding(base, {w: e for w, e in lex.items() if w not in held}, strength=3.0)
+    _, fit2 = ewe.enriched_embedding(base, {w: e for w, e in lex.items() if w not in held},
+                                     strength=3.0)
     np.testing.assert_allclose(fit.basis, fit2.basis)
     _, fit_all = ewe.enriched_embedding(base, lex, strength=3.0)
     assert not np.allclose(fit.mean, fit_all.mean)

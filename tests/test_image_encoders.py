@@ -7,9 +7,18 @@ import pytest
 import torch
 from PIL import Image
 
-from emolib.encoders.image import (CLIP_MEAN, CLIP_STD, CLIPImageEncoder, SmallImageCNN,
-                                   colour_statistics, embed_image_files, embed_images,
-                                   load_images, pretrained_image_cnn, preprocess)
+from emolib.encoders.image import (
+    CLIP_MEAN,
+    CLIP_STD,
+    CLIPImageEncoder,
+    SmallImageCNN,
+    colour_statistics,
+    embed_image_files,
+    embed_images,
+    load_images,
+    preprocess,
+    pretrained_image_cnn,
+)
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +133,10 @@ def test_embed_image_files_streams_and_equals_in_memory_views(tmp_path):
     m = SmallImageCNN(width=4, image_size=16).eval()
     pix = load_images(paths, 16)
     expected = torch.stack([embed_images(m, pix, batch_size=2),
-                            embed_images(m, pix, batch_size=2, rng=np.random.default_rng(7))], dim=1)
-    got = embed_image_files(m, paths, 16, rngs=[None, np.random.default_rng(7)], chunk=4, batch_size=2)
+                            embed_images(m, pix, batch_size=2, rng=np.random.default_rng(7))],
+                           dim=1)
+    got = embed_image_files(m, paths, 16, rngs=[None, np.random.default_rng(7)], chunk=4,
+                            batch_size=2)
     assert got.shape == (11, 2, 32)  # width 4 → 8·4-d embeddings
     assert torch.allclose(got, expected, atol=1e-6)
     assert not torch.allclose(got[:, 0], got[:, 1])  # the crop view differs from the centre view

@@ -198,7 +198,8 @@ def test_accepts_torch_tensors_and_string_labels():
     torch = pytest.importorskip("torch")
     q, g, ql, gl = _random_set(3, dup=False)
     a = M.retrieval_scores(q, g, ql, gl, k=3)
-    b = M.retrieval_scores(torch.tensor(q, dtype=torch.float64), torch.tensor(g, dtype=torch.float64),
+    b = M.retrieval_scores(torch.tensor(q, dtype=torch.float64),
+                           torch.tensor(g, dtype=torch.float64),
                            torch.tensor(ql), torch.tensor(gl), k=3)
     assert a.macro_mrr == b.macro_mrr and a.micro_p_at_k == b.micro_p_at_k
     c = M.retrieval_scores(q, g, [f"c{x}" for x in ql], [f"c{x}" for x in gl], k=3)
@@ -300,7 +301,8 @@ def test_rank_of_target_tie_rules():
     rng = np.random.default_rng(5)
     s = rng.integers(0, 3, size=(40, 7)).astype(float)
     t = rng.integers(0, 7, 40)
-    ref = [int(np.flatnonzero(np.argsort(-row, kind="stable") == ti)[0]) + 1 for row, ti in zip(s, t)]
+    ref = [int(np.flatnonzero(np.argsort(-row, kind="stable") == ti)[0]) + 1
+           for row, ti in zip(s, t)]
     assert M.rank_of_target(s, t, ties="stable").tolist() == ref
     with pytest.raises(ValueError, match="ties must be"):
         M.rank_of_target(s, t, ties="average")
@@ -408,4 +410,5 @@ def test_random_mrr_is_harmonic_over_n():
     for n in (1, 2, 10, 100):
         assert M.random_mrr(n) == pytest.approx(sum(1 / r for r in range(1, n + 1)) / n)
     n = 10**5  # H_n = ln n + gamma + 1/(2n) - O(n^-2)
-    assert M.random_mrr(n) == pytest.approx((math.log(n) + 0.5772156649015329 + 1 / (2 * n)) / n, rel=1e-9)
+    assert M.random_mrr(n) == pytest.approx((math.log(n) + 0.5772156649015329 + 1 / (2 * n)) / n,
+                                            rel=1e-9)

@@ -1,4 +1,5 @@
-"""The mid-level model: front end, CP-ResNet-style architecture, checkpoints, training, inference."""
+"""The mid-level model: front end, CP-ResNet-style architecture, checkpoints, training,
+inference."""
 from __future__ import annotations
 
 import numpy as np

@@ -96,7 +96,7 @@ def test_leave_one_group_out():
     assert [f[0] for f in folds] == ["p1", "p2", "p3"]
     g, train, test = folds[0]
     assert test.tolist() == [1, 4] and train.tolist() == [0, 2, 3]
-    for g, train, test in folds:
+    for _g, train, test in folds:
         assert set(train).isdisjoint(test) and len(train) + len(test) == 5
     with pytest.raises(ValueError, match="at least 2 groups"):
         list(leave_one_group_out(["only", "only"]))

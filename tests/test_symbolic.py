@@ -164,7 +164,8 @@ def test_mask_tokens_rules():
 def test_pretraining_lowers_mlm_loss():
     v = MidiLikeVocab()
     # a strongly patterned corpus: ascending scales with fixed rhythm
-    seqs = [S.encode_notes([Note(48 + (i + k) % 24, 0.25 * k, 0.25 * k + 0.2, 64) for k in range(16)], v)
+    seqs = [S.encode_notes([Note(48 + (i + k) % 24, 0.25 * k, 0.25 * k + 0.2, 64)
+                            for k in range(16)], v)
             for i in range(8)]
     torch.manual_seed(0)
     enc = S.SymbolicEncoder(len(v), d_model=32, n_heads=4, n_layers=2, d_ff=64, max_len=64,
@@ -178,7 +179,8 @@ def test_pretraining_lowers_mlm_loss():
 def test_bilstm_attention_shapes_and_masking():
     v = MidiLikeVocab()
     torch.manual_seed(0)
-    m = S.BiLSTMAttention(len(v), n_classes=4, emb_dim=16, lstm_hidden=8, da=8, r=3, hidden=16).eval()
+    m = S.BiLSTMAttention(len(v), n_classes=4, emb_dim=16, lstm_hidden=8, da=8, r=3,
+                          hidden=16).eval()
     ids, mask = S.pad_batch([[2, 10, 11, 12, 13], [2, 10, 11]], v.pad_id)
     logits = m(ids, mask)
     assert logits.shape == (2, 4)

@@ -57,7 +57,8 @@ def test_load_published_round_trip(env):
 
 def test_mean_over_seeds_and_published_value_by_hand(env):
     res = _results()
-    assert T.mean_over_seeds(res, "model=3-branch; text=ISEAR", "P@5") == pytest.approx((0.40 + 0.45 + 0.47) / 3)
+    assert T.mean_over_seeds(res, "model=3-branch; text=ISEAR", "P@5") == pytest.approx(
+        (0.40 + 0.45 + 0.47) / 3)
     assert T.mean_over_seeds(res.to_dict("records"), "extra=yes", "P@1") == pytest.approx(0.30)
     with pytest.raises(KeyError, match="0 result rows for setting='extra=yes', metric='MRR'"):
         T.mean_over_seeds(res, "extra=yes", "MRR")
@@ -69,7 +70,8 @@ def test_mean_over_seeds_and_published_value_by_hand(env):
 
 @pytest.mark.parametrize("text, message", [
     ("paper,table,setting,metric,published\ntoy2020,T,s,m,1\n", r"missing \['source'\]"),
-    ("paper,table,setting,metric,published,source,note\ntoy2020,T,s,m,1,T,x\n", r"unexpected \['note'\]"),
+    ("paper,table,setting,metric,published,source,note\ntoy2020,T,s,m,1,T,x\n",
+     r"unexpected \['note'\]"),
     ("paper,table,setting,metric,published,source\ntoy2020,T,,m,1,T\n", r"line 2: empty 'setting'"),
     ("paper,table,setting,metric,published,source\nother,T,s,m,1,T\n", r"line 2: paper is 'other'"),
     ("paper,table,setting,metric,published,source\ntoy2020,T,s,m,1,T\ntoy2020,T,s,m,n/a,T\n",
@@ -143,8 +145,8 @@ def test_results_validation(mutate, message):
 # ---------------------------------------------------------------- join + writing
 def test_write_paper_table_join_semantics(env):
     _, out = env
-    df = T.write_paper_table("toy_t3", _results(), "toy2020", "world (profile=quick)", seeds=[0, 1, 2],
-                             include_tables=["Table 4"])
+    df = T.write_paper_table("toy_t3", _results(), "toy2020", "world (profile=quick)",
+                             seeds=[0, 1, 2], include_tables=["Table 4"])
     assert list(df.columns) == list(T.TABLE_COLUMNS)
     expected = [
         # published rows, in file order

@@ -32,7 +32,8 @@ def test_transformer_encoder_shapes_and_padding_invariance():
     ids1, mask1 = tok.encode(["a happy day"])
     padded = torch.nn.functional.pad(ids1, (0, 5))
     with torch.no_grad():
-        torch.testing.assert_close(enc(ids1, mask1), enc(padded, (padded != 0).long()), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(enc(ids1, mask1), enc(padded, (padded != 0).long()),
+                                   atol=1e-5, rtol=1e-5)
     out.sum().backward()
     assert enc.tok.weight.grad is not None
     with pytest.raises(ValueError, match="divisible"):
@@ -42,7 +43,8 @@ def test_transformer_encoder_shapes_and_padding_invariance():
 def _tiny_distilbert(tmp_path):
     from transformers import DistilBertConfig, DistilBertModel, DistilBertTokenizer
 
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "happy", "sad", "day", "the", "story"]
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
+             "a", "happy", "sad", "day", "the", "story"]
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("\n".join(words) + "\n")
     tok = DistilBertTokenizer(vocab_file=str(vocab))
@@ -72,7 +74,8 @@ def test_from_pretrained_tiny_distilbert(tmp_path):
     m = batch["attention_mask"].unsqueeze(-1).float()
     with torch.no_grad():
         ref_mean = (model(**batch).last_hidden_state * m).sum(1) / m.sum(1)
-    torch.testing.assert_close(mean, torch.nn.functional.normalize(ref_mean, dim=-1), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(mean, torch.nn.functional.normalize(ref_mean, dim=-1),
+                               atol=1e-5, rtol=1e-5)
     with pytest.raises(FileNotFoundError, match="no-such-model"):
         T.from_pretrained(tmp_path / "no-such-model")
     with pytest.raises(ValueError, match="pooling"):

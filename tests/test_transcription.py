@@ -185,7 +185,8 @@ def test_backend_registry():
     torch.manual_seed(0)
     m = T.OnsetsFramesLite(channels=4)
     front = T.FrontEnd()
-    be = T.get_backend("onsets_frames", model=m, front=front, onset_threshold=0.4, frame_threshold=0.3)
+    be = T.get_backend("onsets_frames", model=m, front=front, onset_threshold=0.4,
+                       frame_threshold=0.3)
     assert isinstance(be, T.OnsetsFramesBackend)
     assert be.model is m and be.front is front and not m.training
     assert (be.onset_threshold, be.frame_threshold) == (0.4, 0.3)
@@ -193,7 +194,8 @@ def test_backend_registry():
     y = _two_note_clip(60, 64)
     act = T.activations(m, y, 16000, front)
     assert set(act) == {"onset", "frame", "velocity"}
-    assert all(a.shape == (front.n_frames(len(y)), 88) and 0 <= a.min() and a.max() <= 1 for a in act.values())
+    assert all(a.shape == (front.n_frames(len(y)), 88) and 0 <= a.min() and a.max() <= 1
+               for a in act.values())
     expected = T.decode_notes(act["onset"], act["frame"], front.fps, act["velocity"],
                               onset_threshold=0.4, frame_threshold=0.3)
     assert be.transcribe(y, 16000) == expected
@@ -217,7 +219,8 @@ def _tone_clip(seconds: float, pitch: int = 69, sr: int = 16000) -> tuple[np.nda
     t = np.arange(int(seconds * sr)) / sr
     f0 = 440.0 * 2 ** ((pitch - 69) / 12)
     y = (0.5 * np.sin(2 * np.pi * f0 * t) * np.exp(-4 * (t % 0.5))).astype(np.float32)
-    notes = [Note(pitch, s, s + 0.4, 40 + int(s * 20) % 80) for s in np.arange(0, seconds - 0.4, 0.5)]
+    notes = [Note(pitch, s, s + 0.4, 40 + int(s * 20) % 80)
+             for s in np.arange(0, seconds - 0.4, 0.5)]
     return y, notes
 
 
@@ -226,7 +229,8 @@ def test_window_rolls_equal_slices_of_the_full_rolls():
     notes = [Note(int(g.integers(15, 115)), float(g.uniform(0, 4)), 0.0, int(g.integers(1, 128)))
              for _ in range(60)]
     notes = [Note(n.pitch, n.onset, n.onset + float(g.uniform(0, 1)), n.velocity) for n in notes]
-    notes += [Note(60, 1.0, 1.5, 30), Note(60, 1.0, 1.2, 99)]     # same key and onset frame: last wins
+    # same key and onset frame: last wins
+    notes += [Note(60, 1.0, 1.5, 30), Note(60, 1.0, 1.2, 99)]
     full = T.notes_to_rolls(notes, 120, FPS)
     assert full[2][round(1.0 * FPS), 60 - 21] == np.float32(99 / 127)
     spans, vel = T._note_spans(notes, 120, FPS)
@@ -309,7 +313,8 @@ def test_long_recordings_get_proportionally_more_crops():
         T._crop_counts(frames, fps, 0, 30.0)
     # crops come in rounds: all recordings, then those with more crops; equal counts keep
     # the old order (recording i % n)
-    clip = T._Clip(np.zeros((50, 294), np.float32), 50, np.zeros((0, 3), np.int64), np.zeros(0, np.float32))
+    clip = T._Clip(np.zeros((50, 294), np.float32), 50, np.zeros((0, 3), np.int64),
+                   np.zeros(0, np.float32))
     assert T._CropSet([clip] * 3, 16, 0, [1, 3, 2]).order.tolist() == [0, 1, 2, 1, 2, 1]
     ds = T._CropSet([clip] * 3, 16, 0, [2, 2, 2])
     assert len(ds) == 6 and ds.order.tolist() == [i % 3 for i in range(6)]
@@ -335,7 +340,8 @@ def test_training_errors_name_the_parameter_or_file(tmp_path):
 def test_chunked_inference_equals_one_pass(tmp_path):
     torch.manual_seed(0)
     m = T.OnsetsFramesLite(channels=4).eval()
-    assert T.time_context(m) == 11                  # 2 + 2 (acoustic) + 2 (onset) + 1 (velocity) + 2 + 2 (frame)
+    # 2 + 2 (acoustic) + 2 (onset) + 1 (velocity) + 2 + 2 (frame)
+    assert T.time_context(m) == 11
     g = np.random.default_rng(0)
     feats = (g.normal(-50, 20, (300, 294))).astype(np.float32)
     whole = T.activations_from_features(m, feats, chunk_frames=None)
@@ -359,6 +365,7 @@ def test_chunked_inference_equals_one_pass(tmp_path):
     y = _two_note_clip(60, 64)
     be_chunked = T.OnsetsFramesBackend(m, onset_threshold=0.3, frame_threshold=0.3, chunk_frames=20)
     be_whole = T.OnsetsFramesBackend(m, onset_threshold=0.3, frame_threshold=0.3, chunk_frames=None)
-    a, b = T.activations(m, y, 16000, chunk_frames=20), T.activations(m, y, 16000, chunk_frames=None)
+    a, b = (T.activations(m, y, 16000, chunk_frames=20),
+            T.activations(m, y, 16000, chunk_frames=None))
     assert all(np.allclose(a[k], b[k], rtol=0, atol=1e-5) for k in a)
     assert be_chunked.transcribe(y, 16000) == be_whole.transcribe(y, 16000)

@@ -22,7 +22,8 @@ def test_triplet_hand_case():
     per = L.triplet_loss(a, p, n, reduction="none")
     np.testing.assert_allclose(per.numpy(), [0.2 + 1 / math.sqrt(2), 0.0], atol=1e-6)
     assert float(L.triplet_loss(a, p, n)) == pytest.approx((0.2 + 1 / math.sqrt(2)) / 2, abs=1e-6)
-    assert float(L.TripletLoss(margin=0.5)(a, p, n)) == pytest.approx((0.5 + 1 / math.sqrt(2)) / 2, abs=1e-6)
+    assert float(L.TripletLoss(margin=0.5)(a, p, n)) == pytest.approx(
+        (0.5 + 1 / math.sqrt(2)) / 2, abs=1e-6)
     with pytest.raises(ValueError, match="share a shape"):
         L.triplet_loss(a, p, n[:1])
 
@@ -43,7 +44,8 @@ def test_triplet_matches_pytorch_metric_learning():
         emb, None, indices_tuple=triplets)
     torch.testing.assert_close(ours, ref, atol=1e-6, rtol=1e-5)
     per = L.triplet_loss(a, p, n, reduction="none")
-    ref_nonzero = TripletMarginLoss(margin=0.2, distance=CosineSimilarity())(emb, None, indices_tuple=triplets)
+    ref_nonzero = TripletMarginLoss(margin=0.2, distance=CosineSimilarity())(
+        emb, None, indices_tuple=triplets)
     torch.testing.assert_close(per.sum() / (per > 0).sum(), ref_nonzero, atol=1e-6, rtol=1e-5)
 
 

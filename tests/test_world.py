@@ -71,7 +71,8 @@ def test_bad_seed_and_n_jobs_rejected(cache):
 def test_roles_are_canonicalised_and_key_depends_on_params():
     p = resolve_params("quick", roles=("images", "alm"))
     assert p["roles"] == ["alm", "images"]
-    assert core.world_key(0, p) == core.world_key(0, resolve_params("quick", roles=["alm", "images"]))
+    assert core.world_key(0, p) == core.world_key(
+        0, resolve_params("quick", roles=["alm", "images"]))
     assert core.world_key(0, p) != core.world_key(1, p)
     assert core.world_key(0, p) != core.world_key(0, resolve_params("quick", roles=("alm",)))
     assert core.world_key(0, p).startswith("s0-")
@@ -84,7 +85,8 @@ def test_world_tables_and_paths(cheap_world):
     assert w.sr == 16000 and w.root.is_dir()
     assert len(w.alm) == 45 and len(w.isear) == 70 and len(w.images) == 40
     assert w.alm["true_label"].value_counts().to_dict() == {lab: 9 for lab in labels("alm")}
-    assert w.images["true_label"].value_counts().to_dict() == {lab: 5 for lab in labels("deepemotion")}
+    assert (w.images["true_label"].value_counts().to_dict()
+            == {lab: 5 for lab in labels("deepemotion")})
     for df in (w.alm, w.isear, w.images):
         assert set(df["split"]) == {"train", "val", "test"}
         assert df["label"].isin(labels({45: "alm", 70: "isear", 40: "deepemotion"}[len(df)])).all()
@@ -95,7 +97,8 @@ def test_world_tables_and_paths(cheap_world):
     tab = split_counts(w.isear["label"], w.isear["split"])
     for lab, row in tab.iterrows():
         n = row.sum()
-        assert abs(row["train"] - 0.7 * n) < 1 and abs(row["val"] - 0.15 * n) < 1, (lab, row.tolist())
+        assert abs(row["train"] - 0.7 * n) < 1 and abs(row["val"] - 0.15 * n) < 1, (
+            lab, row.tolist())
     assert abs(tab["val"].sum() - tab["test"].sum()) <= 2
     for p in w.images["image_path"]:
         assert Path(p).is_absolute() and Path(p).exists()
@@ -118,7 +121,8 @@ def test_manifest_byte_identical_and_seed_dependent(tmp_path):
     assert "time" not in b1.decode().lower() and str(tmp_path) not in b1.decode()
     assert (w3.root / "manifest.json").read_bytes() != b1
     h1 = {e["path"]: e["sha256"] for e in m["files"]}
-    h3 = {e["path"]: e["sha256"] for e in json.loads((w3.root / "manifest.json").read_bytes())["files"]}
+    h3 = {e["path"]: e["sha256"]
+          for e in json.loads((w3.root / "manifest.json").read_bytes())["files"]}
     assert sum(h1[p] != h3[p] for p in h1) >= 0.9 * len(h1)
     # the hash in the manifest is the file's SHA-256
     import hashlib
@@ -136,7 +140,8 @@ def test_cache_hit_does_not_rebuild(cache, monkeypatch):
         raise AssertionError("builders must not run on a cache hit")
 
     monkeypatch.setattr(core, "_builders", boom)
-    w2 = make_world(seed=0, profile="quick", n_jobs=1, progress=False, **CHEAP)  # speed: bench_world.py
+    # speed: bench_world.py
+    w2 = make_world(seed=0, profile="quick", n_jobs=1, progress=False, **CHEAP)
     assert w2.root == w1.root
     assert w2.alm.equals(w1.alm) and w2.images.equals(w1.images)
 
@@ -181,7 +186,8 @@ def test_tags_round_trip_as_lists(tmp_path):
     (tmp_path / "tables" / "music.csv").write_text(core._to_csv(df))
     back = core._read_table(tmp_path, "music")
     assert back["tags"].tolist() == [["piano", "slow"], []]
-    assert back["audio_path"].tolist() == [str(tmp_path / "music/a.wav"), str(tmp_path / "music/b.wav")]
+    assert back["audio_path"].tolist() == [str(tmp_path / "music/a.wav"),
+                                           str(tmp_path / "music/b.wav")]
 
 
 def test_learnability_text_and_images_above_chance(tmp_path):
@@ -205,7 +211,8 @@ def _available(role: str) -> bool:
     return importlib.util.find_spec(f"emolib.data.world.{mod}") is not None
 
 
-AUDIO_ROLES = tuple(r for r in ("music", "piano", "paired", "performances", "midlevel") if _available(r))
+AUDIO_ROLES = tuple(r for r in ("music", "piano", "paired", "performances", "midlevel")
+                    if _available(r))
 TINY_AUDIO = dict(music_n_per_class=2, music_duration=2.0, piano_songs_per_quadrant=3,
                   piano_clips_per_song=2, piano_duration=2.0, paired_n_items=4, paired_duration=2.0,
                   perf_n_pieces=2, perf_per_piece=(2, 2), perf_n_listeners=(2, 2),
@@ -242,7 +249,8 @@ def test_audio_roles_files_and_sample_rate(audio_world):
     if "music" in AUDIO_ROLES:
         m = w.music
         assert m["true_label"].value_counts().to_dict() == {lab: 2 for lab in labels("audioset")}
-        assert all(isinstance(t, list) for t in m["tags"]) and set().union(*m["tags"]) <= set(w.tag_vocab)
+        assert (all(isinstance(t, list) for t in m["tags"])
+                and set().union(*m["tags"]) <= set(w.tag_vocab))
         d = sf.info(m["audio_path"].iloc[0]).duration
         assert abs(d - 2.0) < 0.05
 
@@ -255,12 +263,12 @@ def test_group_splits_have_no_leakage(audio_world):
         assert (per_song == 1).all()
         assert w.piano["item_id"].str.match(r"^Q[1-4]_s\d{3}_\d+$").all()
     if "performances" in AUDIO_ROLES:
-        d = w.descriptions.merge(w.performances[["performance_id", "piece_id"]], on="performance_id",
-                                 suffixes=("", "_perf"))
+        d = w.descriptions.merge(w.performances[["performance_id", "piece_id"]],
+                                 on="performance_id", suffixes=("", "_perf"))
         assert (d["piece_id"] == d["piece_id_perf"]).all()
         from emolib.data.splits import leave_one_group_out
 
-        for piece, tr, te in leave_one_group_out(w.performances["piece_id"]):
+        for piece, tr, _te in leave_one_group_out(w.performances["piece_id"]):
             assert piece not in set(w.performances["piece_id"].iloc[tr])
 
 

@@ -20,10 +20,10 @@ from emolib.data.world.music import (
     build_music,
     compose_clip,
     midi_bytes,
-    spec_from_latent,
-    tags_from_piece,
     piece_stats,
     render_piece,
+    spec_from_latent,
+    tags_from_piece,
 )
 from emolib.data.world.paired import build_paired, compose_paired_piece
 from emolib.data.world.piano import build_piano, compose_piano_clip

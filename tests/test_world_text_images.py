@@ -23,7 +23,8 @@ def isear():
 
 
 def test_alm_columns_balance_and_authors(alm):
-    assert list(alm.columns) == ["item_id", "author", "label", "true_label", "valence", "arousal", "text"]
+    assert list(alm.columns) == ["item_id", "author", "label", "true_label", "valence", "arousal",
+                                 "text"]
     assert alm["true_label"].value_counts().to_dict() == {lab: 30 for lab in labels("alm")}
     # authors balanced within each true class: 10 / 10 / 10
     tab = alm.groupby(["true_label", "author"]).size()
@@ -87,7 +88,8 @@ def test_text_arousal_moves_intensity():
     # more aroused items use intense intensifiers more often
     df = build_alm(0, 60, spread=0.25)
     intense = df["text"].str.contains("terribly|utterly|dreadfully|extremely|so very")
-    hi, lo = df["arousal"] > df["arousal"].quantile(0.7), df["arousal"] < df["arousal"].quantile(0.3)
+    hi, lo = (df["arousal"] > df["arousal"].quantile(0.7),
+              df["arousal"] < df["arousal"].quantile(0.3))
     assert intense[hi].mean() > intense[lo].mean() + 0.1
 
 
@@ -135,7 +137,8 @@ def test_image_colour_follows_valence_and_arousal():
 
 def test_build_images_writes_pngs(tmp_path):
     df = build_images(tmp_path, seed=0, n_per_class=3, size=24, n_jobs=1, progress=False)
-    assert list(df.columns) == ["item_id", "label", "true_label", "valence", "arousal", "image_path"]
+    assert list(df.columns) == ["item_id", "label", "true_label", "valence", "arousal",
+                                "image_path"]
     assert len(df) == 24 and df["true_label"].value_counts().eq(3).all()
     from PIL import Image
 

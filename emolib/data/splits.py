@@ -20,8 +20,8 @@ import numpy as np
 
 from emolib.seed import rng
 
-__all__ = ["SPLIT_NAMES", "stratified_split", "sklearn_stratified_split", "group_split", "leave_one_group_out",
-           "split_counts"]
+__all__ = ["SPLIT_NAMES", "stratified_split", "sklearn_stratified_split", "group_split",
+           "leave_one_group_out", "split_counts"]
 
 #: Split names in order: two fractions give (train, test), three give (train, val, test).
 SPLIT_NAMES = ("train", "val", "test")
@@ -31,7 +31,8 @@ def _check_fractions(fractions: Sequence[float]) -> tuple[float, ...]:
     try:
         fr = tuple(float(f) for f in fractions)
     except TypeError:
-        raise TypeError(f"fractions must be a sequence of 2 or 3 numbers, got {fractions!r}") from None
+        raise TypeError(f"fractions must be a sequence of 2 or 3 numbers, "
+                        f"got {fractions!r}") from None
     if len(fr) not in (2, 3):
         raise ValueError(f"fractions must have 2 (train, test) or 3 (train, val, test) entries, "
                          f"got {len(fr)}: {fractions!r}")
@@ -143,7 +144,8 @@ def group_split(groups: Sequence, labels: Sequence | None = None,
     if labels is not None:
         lab = _as_array(labels, "labels")
         if len(lab) != len(grp):
-            raise ValueError(f"labels and groups must have the same length, got {len(lab)} and {len(grp)}")
+            raise ValueError(f"labels and groups must have the same length, "
+                             f"got {len(lab)} and {len(grp)}")
     uniq = _sorted_unique(grp)
     if labels is None:
         strata = {"__all__": uniq}

@@ -143,7 +143,8 @@ def labels(taxonomy: str) -> tuple[str, ...]:
     try:
         return TAXONOMIES[taxonomy]
     except KeyError:
-        raise KeyError(f"unknown taxonomy {taxonomy!r}; expected one of {sorted(TAXONOMIES)}") from None
+        raise KeyError(f"unknown taxonomy {taxonomy!r}; "
+                       f"expected one of {sorted(TAXONOMIES)}") from None
 
 
 def vad(word: str) -> tuple[float, float, float]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 from torch import Tensor, nn
 
 __all__ = ["ZHU_TABLE1", "AcousticEncoder", "masked_mean"]
@@ -86,7 +85,8 @@ class AcousticEncoder(nn.Module):
             raise ValueError(f"AcousticEncoder expects (batch, {self.n_rows}, frames), "
                              f"got {tuple(x.shape)}")
         if x.shape[-1] < self.min_frames:
-            raise ValueError(f"AcousticEncoder needs >= {self.min_frames} frames, got {x.shape[-1]}")
+            raise ValueError(f"AcousticEncoder needs >= {self.min_frames} frames, "
+                             f"got {x.shape[-1]}")
         h = self.conv(self.input_norm(x).unsqueeze(1))        # (B, C, F', T')
         b, c, f, t = h.shape
         h = h.permute(0, 3, 1, 2).reshape(b, t, c * f)        # channels x freq per time step

@@ -56,8 +56,10 @@ class CrossDomainAttention(nn.Module):
                 beta_pad_mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         for name, t in (("f_alpha", f_alpha), ("f_beta", f_beta)):
             if t.ndim != 3 or t.shape[-1] != self.d_model:
-                raise ValueError(f"{name} must be (batch, length, {self.d_model}), got {tuple(t.shape)}")
-        q, k, v = self._split(self.w_q(f_alpha)), self._split(self.w_k(f_beta)), self._split(self.w_v(f_beta))
+                raise ValueError(f"{name} must be (batch, length, {self.d_model}), "
+                                 f"got {tuple(t.shape)}")
+        q, k, v = (self._split(self.w_q(f_alpha)), self._split(self.w_k(f_beta)),
+                   self._split(self.w_v(f_beta)))
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)        # (B, H, La, Lb)
         if beta_pad_mask is not None:
             if beta_pad_mask.shape != f_beta.shape[:2]:
@@ -87,7 +89,8 @@ class BidirectionalCDA(nn.Module):
                 symbolic_pad: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         a_out, a_attn = self.acoustic_cda(acoustic, symbolic, symbolic_pad)
         s_out, s_attn = self.symbolic_cda(symbolic, acoustic, acoustic_pad)
-        fused = torch.cat([masked_mean(a_out, acoustic_pad), masked_mean(s_out, symbolic_pad)], dim=-1)
+        fused = torch.cat([masked_mean(a_out, acoustic_pad), masked_mean(s_out, symbolic_pad)],
+                          dim=-1)
         return fused, {"acoustic": a_attn, "symbolic": s_attn}
 
 
@@ -108,7 +111,8 @@ class MultiDomainClassifier(nn.Module):
         self.classifier = nn.Sequential(nn.Linear(2 * d_model, d_model), nn.ReLU(),
                                         nn.Dropout(dropout), nn.Linear(d_model, n_classes))
 
-    def forward(self, feats: Tensor, tokens: Tensor, token_pad: Tensor | None = None) -> dict[str, Tensor]:
+    def forward(self, feats: Tensor, tokens: Tensor,
+                token_pad: Tensor | None = None) -> dict[str, Tensor]:
         a_seq, arousal = self.acoustic(feats)
         s_seq, valence = self.symbolic(tokens, token_pad)
         fused, attn = self.cda(a_seq, s_seq, None, token_pad)
@@ -176,7 +180,8 @@ def emopia_accuracies(y_true: Sequence[int], y_pred: Sequence[int]) -> dict[str,
 
     t, p = np.asarray(y_true), np.asarray(y_pred)
     if t.shape != p.shape or t.ndim != 1:
-        raise ValueError(f"y_true and y_pred must be 1-D and of equal length, got {t.shape}, {p.shape}")
+        raise ValueError(f"y_true and y_pred must be 1-D and of equal length, "
+                         f"got {t.shape}, {p.shape}")
     a_t, a_p = t <= 1, p <= 1
     v_t, v_p = np.isin(t, (0, 3)), np.isin(p, (0, 3))
     return {"accuracy 4Q": float(np.mean(t == p)), "accuracy A": float(np.mean(a_t == a_p)),

@@ -107,7 +107,8 @@ class MidiLikeVocab:
         try:
             return [self.index[t] for t in tokens]
         except KeyError as err:
-            raise ValueError(f"unknown token {err.args[0]!r} (not in the MIDI-like vocabulary)") from None
+            raise ValueError(f"unknown token {err.args[0]!r} "
+                             "(not in the MIDI-like vocabulary)") from None
 
     def decode(self, ids: Iterable[int]) -> list[str]:
         """Ids -> token strings."""
@@ -122,7 +123,8 @@ def _quantised(notes: Sequence[Note], step: float) -> list[tuple[int, int, int, 
         if not 0 <= pitch <= 127:
             raise ValueError(f"note pitch must be 0..127, got {n.pitch!r}")
         if not n.offset >= n.onset >= 0:
-            raise ValueError(f"note needs 0 <= onset <= offset, got onset={n.onset!r}, offset={n.offset!r}")
+            raise ValueError(f"note needs 0 <= onset <= offset, "
+                             f"got onset={n.onset!r}, offset={n.offset!r}")
         on = int(round(n.onset / step))
         off = max(int(round(n.offset / step)), on + 1)
         q.append((on, off, pitch, int(np.clip(n.velocity, 0, 127))))
@@ -149,7 +151,7 @@ def notes_to_tokens(notes: Sequence[Note], vocab: MidiLikeVocab | None = None,
     ons = np.array([x[0] for x in q])
     offs = np.array([x[1] for x in q])
     events: list[tuple[int, int, int, list[str]]] = []
-    for i, (on, off, p, v) in enumerate(q):
+    for _i, (on, off, p, v) in enumerate(q):
         sounding = int(np.count_nonzero((ons <= on) & (offs > on)))
         h = min(max(sounding, 1), vocab.max_harmonic)
         head = [f"HARMONIC_{h}"] if harmonic else []
@@ -229,7 +231,8 @@ def notes_to_midi(notes: Sequence[Note], program: int = 0) -> pretty_midi.Pretty
     inst = pretty_midi.Instrument(program=program)
     for n in notes:
         inst.notes.append(pretty_midi.Note(velocity=int(max(1, min(127, n.velocity))),
-                                           pitch=int(n.pitch), start=float(n.onset), end=float(n.offset)))
+                                           pitch=int(n.pitch), start=float(n.onset),
+                                           end=float(n.offset)))
     pm.instruments.append(inst)
     return pm
 
@@ -347,7 +350,8 @@ def _windows(seqs: Sequence[np.ndarray], max_len: int) -> list[np.ndarray]:
 
 def pretrain_symbolic(model: SymbolicEncoder, sequences: Sequence[np.ndarray], vocab: MidiLikeVocab,
                       *, epochs: int = 10, lr: float = 5e-4, batch_size: int = 32,
-                      max_len: int = 256, seed: int = 0, val_sequences: Sequence[np.ndarray] | None = None,
+                      max_len: int = 256, seed: int = 0,
+                      val_sequences: Sequence[np.ndarray] | None = None,
                       progress: bool = True):
     """Masked-token pre-training on token-id sequences (windows of ``max_len``).
 
@@ -398,7 +402,8 @@ def pretrained_symbolic_encoder(sequences: Sequence[np.ndarray], vocab: MidiLike
 
     def train(model: SymbolicEncoder) -> None:
         pretrain_symbolic(model, sequences, vocab, epochs=epochs, lr=lr, batch_size=batch_size,
-                          max_len=max_len, seed=seed, val_sequences=val_sequences, progress=progress)
+                          max_len=max_len, seed=seed, val_sequences=val_sequences,
+                          progress=progress)
 
     return cached_model("zhu2023_symbolic_mlm", params, build, train)
 

@@ -108,7 +108,8 @@ def _read_text(path: Path, limit: int | None, encoding: str) -> tuple[list[str],
             if not line.strip():
                 continue
             if len(parts) < 2:
-                raise ValueError(f"{path}: line {lineno}: expected 'word v1 ... vD', got {line[:60]!r}")
+                raise ValueError(f"{path}: line {lineno}: expected 'word v1 ... vD', "
+                                 f"got {line[:60]!r}")
             d = len(parts) - 1
             if dim is None:
                 dim = d

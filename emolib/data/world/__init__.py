@@ -15,8 +15,16 @@ Notebooks: all (``from emolib.data.world import make_world``).
 """
 from __future__ import annotations
 
-from emolib.data.world.core import (PROFILES, ROLES, WORLD_VERSION, World, make_world,
-                                    resolve_params, world_dir, world_key)
+from emolib.data.world.core import (
+    PROFILES,
+    ROLES,
+    WORLD_VERSION,
+    World,
+    make_world,
+    resolve_params,
+    world_dir,
+    world_key,
+)
 
 __all__ = ["PROFILES", "ROLES", "WORLD_VERSION", "World", "make_world", "resolve_params",
            "world_dir", "world_key", "learnability_table"]

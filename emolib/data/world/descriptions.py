@@ -137,7 +137,8 @@ def performance_character(r: "Rendition", values: Mapping[str, float], bpm: floa
     return {
         "speed": float(speed), "loudness": float(np.clip((vel.mean() - 30) / 80, 0, 1)),
         "dyn_var": float(np.clip(vel.std() / 16, 0, 1)), "pedal": pedal,
-        "rubato": float(np.clip((rub - 0.2) / 0.5, 0, 1)), "stability": stability, "mechanical": mech,
+        "rubato": float(np.clip((rub - 0.2) / 0.5, 0, 1)), "stability": stability,
+        "mechanical": mech,
         "articulation": float(values["articulation"]),
         "melodiousness": float(values["melodiousness"]),
         "dissonance": float(values["dissonance"]),

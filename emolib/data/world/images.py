@@ -63,7 +63,8 @@ def _hue(valence: float, arousal: float) -> float:
 
 
 def _rgb(h: float, s: float, v: float) -> tuple[int, int, int]:
-    r, g_, b = colorsys.hsv_to_rgb(h % 1.0, min(max(float(s), 0.0), 1.0), min(max(float(v), 0.0), 1.0))
+    r, g_, b = colorsys.hsv_to_rgb(h % 1.0, min(max(float(s), 0.0), 1.0),
+                                   min(max(float(v), 0.0), 1.0))
     return int(round(r * 255)), int(round(g_ * 255)), int(round(b * 255))
 
 
@@ -77,7 +78,8 @@ def _polygon(cx: float, cy: float, r: float, n: int, jag: float, rot: float,
     return list(zip((cx + rr * np.cos(a)).tolist(), (cy + rr * np.sin(a)).tolist()))
 
 
-def _motif(draw: ImageDraw.ImageDraw, name: str, S: int, base_h: float, g: np.random.Generator) -> None:
+def _motif(draw: ImageDraw.ImageDraw, name: str, S: int, base_h: float,
+           g: np.random.Generator) -> None:
     """Draw one motif on a canvas of side ``S``."""
     u = S / 128.0
     if name == "confetti":
@@ -90,7 +92,8 @@ def _motif(draw: ImageDraw.ImageDraw, name: str, S: int, base_h: float, g: np.ra
         draw.rectangle([0, hy, S, S], fill=_rgb(base_h + 0.05, 0.4, 0.35))
         cx, r = g.uniform(0.3, 0.7) * S, g.uniform(0.16, 0.26) * S
         draw.ellipse([cx - r, hy - 1.3 * r, cx + r, hy + 0.7 * r], fill=_rgb(0.12, 0.35, 1.0))
-        draw.polygon([(0, hy), (cx * 0.6, hy - 0.35 * S), (cx * 1.2, hy)], fill=_rgb(base_h, 0.3, 0.3))
+        draw.polygon([(0, hy), (cx * 0.6, hy - 0.35 * S), (cx * 1.2, hy)],
+                     fill=_rgb(base_h, 0.3, 0.3))
     elif name == "hills":
         for j in range(2):
             hy = (0.6 + 0.15 * j) * S
@@ -127,8 +130,10 @@ def _motif(draw: ImageDraw.ImageDraw, name: str, S: int, base_h: float, g: np.ra
                       width=max(1, int(2 * u)))
             for t in np.linspace(0.2, 0.9, 4):
                 px, py = x0 + t * L * np.cos(a), y0 + t * L * np.sin(a)
-                draw.polygon([(px, py), (px + 6 * u * np.cos(a + 1.2), py + 6 * u * np.sin(a + 1.2)),
-                              (px + 3 * u * np.cos(a), py + 3 * u * np.sin(a))], fill=(15, 10, 20))
+                draw.polygon([(px, py),
+                              (px + 6 * u * np.cos(a + 1.2), py + 6 * u * np.sin(a + 1.2)),
+                              (px + 3 * u * np.cos(a), py + 3 * u * np.sin(a))],
+                             fill=(15, 10, 20))
     elif name == "rain":
         for _ in range(int(g.integers(30, 60))):
             x, y = g.uniform(0, S, 2)
@@ -137,14 +142,16 @@ def _motif(draw: ImageDraw.ImageDraw, name: str, S: int, base_h: float, g: np.ra
         raise ValueError(f"unknown motif {name!r}")
 
 
-def render_image(label: str, valence: float, arousal: float, seed: int, size: int = 64) -> np.ndarray:
+def render_image(label: str, valence: float, arousal: float, seed: int,
+                 size: int = 64) -> np.ndarray:
     """Render one picture for a latent DeepEmotion item; returns ``(size, size, 3)`` uint8.
 
     ``label`` is the item's *true* class (it picks the motif); ``valence`` and ``arousal``
     in [0, 1] drive colour, shape, texture and clutter. Deterministic in all arguments.
     """
     if label not in MOTIFS:
-        raise ValueError(f"label must be a DeepEmotion label {labels('deepemotion')}, got {label!r}")
+        raise ValueError(f"label must be a DeepEmotion label {labels('deepemotion')}, "
+                         f"got {label!r}")
     if not isinstance(size, (int, np.integer)) or size < 16:
         raise ValueError(f"size must be an integer >= 16, got {size!r}")
     v, a = float(np.clip(valence, 0, 1)), float(np.clip(arousal, 0, 1))
@@ -154,7 +161,8 @@ def render_image(label: str, valence: float, arousal: float, seed: int, size: in
     sat = 0.2 + 0.65 * a + g.normal(0, 0.05)
     bright = 0.25 + 0.6 * v + g.normal(0, 0.05)
     # background: vertical gradient between two shades of the base colour
-    top, bottom = np.array(_rgb(h, sat * 0.8, bright * 1.05)), np.array(_rgb(h + 0.04, sat, bright * 0.7))
+    top, bottom = (np.array(_rgb(h, sat * 0.8, bright * 1.05)),
+                   np.array(_rgb(h + 0.04, sat, bright * 0.7)))
     t = np.linspace(0, 1, S)[:, None, None]
     bg = ((1 - t) * top + t * bottom) * np.ones((1, S, 1))
     img = Image.fromarray(np.clip(bg, 0, 255).astype(np.uint8), "RGB")
@@ -176,7 +184,8 @@ def render_image(label: str, valence: float, arousal: float, seed: int, size: in
         if g.random() < roundness:
             draw.ellipse([cx - r, cy - r * g.uniform(0.7, 1.0), cx + r, cy + r], fill=col)
         else:
-            jag = float(np.clip(0.2 + 0.6 * a + g.normal(0, 0.1), 0, 0.85)) if g.random() < a else 0.0
+            jag = (float(np.clip(0.2 + 0.6 * a + g.normal(0, 0.1), 0, 0.85)) if g.random() < a
+                   else 0.0)
             n = int(g.integers(3, 6))
             draw.polygon(_polygon(cx, cy, r, n, jag, g.uniform(0, 2 * np.pi), g), fill=col)
     if "thorns" in motifs:  # vignette: the edges sink into darkness
@@ -212,7 +221,8 @@ def build_images(out_dir: str | Path, seed: int, n_per_class: int, size: int = 6
     relative to ``out_dir``. A pure function of (seed, parameters). Notebook: 02_emoclim2024.
     """
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+
+    from emolib.progress import tqdm
 
     out_dir = Path(out_dir)
     lat = sample_latent("deepemotion", n_per_class, seed, spread=spread, label_noise=label_noise)

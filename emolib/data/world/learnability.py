@@ -52,9 +52,11 @@ def audio_summary_features(path: str, sr: int = 16000) -> np.ndarray:
     return np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in parts])
 
 
-def _audio_matrix(paths: Sequence[str], sr: int, n_jobs: int, desc: str, progress: bool) -> np.ndarray:
+def _audio_matrix(paths: Sequence[str], sr: int, n_jobs: int, desc: str,
+                  progress: bool) -> np.ndarray:
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+
+    from emolib.progress import tqdm
 
     it = tqdm(list(paths), desc=desc, disable=not progress, leave=False)
     rows = Parallel(n_jobs=n_jobs)(delayed(audio_summary_features)(p, sr) for p in it)
@@ -74,7 +76,8 @@ def image_colour_features(path: str) -> np.ndarray:
     grey = np.asarray(img.convert("L"), dtype=np.float64) / 255.0
     gx, gy = np.diff(grey, axis=1)[:-1, :], np.diff(grey, axis=0)[:, :-1]
     edges = float((np.hypot(gx, gy) > 0.15).mean())
-    return np.concatenate([hh, hs, hv, [h.mean(), h.std(), s.mean(), s.std(), v.mean(), v.std(), edges]])
+    return np.concatenate([hh, hs, hv,
+                           [h.mean(), h.std(), s.mean(), s.std(), v.mean(), v.std(), edges]])
 
 
 def _split_idx(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -159,11 +162,12 @@ def learnability_table(world, seed: int = 0, n_jobs: int | None = None,
             sc = StandardScaler().fit(X[tr])
             aucs = []
             for j in keep:
-                clf = LogisticRegression(max_iter=3000, random_state=seed).fit(sc.transform(X[tr]), Y[tr, j])
+                clf = LogisticRegression(max_iter=3000, random_state=seed).fit(
+                    sc.transform(X[tr]), Y[tr, j])
                 aucs.append(roc_auc_score(Y[te, j], clf.decision_function(sc.transform(X[te]))))
             rows.append(_row("music", f"tags ({len(keep)} of {Y.shape[1]} testable)",
-                             "one-vs-rest " + audio_base, "macro ROC-AUC", float(np.mean(aucs)), 0.5,
-                             len(tr), len(te)))
+                             "one-vs-rest " + audio_base, "macro ROC-AUC", float(np.mean(aucs)),
+                             0.5, len(tr), len(te)))
     p = world.piano
     if len(p):
         X = _audio_matrix(p["audio_path"], world.sr, n_jobs, "learnability: piano", progress)
@@ -181,7 +185,8 @@ def learnability_table(world, seed: int = 0, n_jobs: int | None = None,
         for c in cols:
             yv = ml[c].to_numpy(dtype=float)
             pred = Ridge(alpha=10.0).fit(sc.transform(X[tr]), yv[tr]).predict(sc.transform(X[te]))
-            rs.append(np.corrcoef(pred, yv[te])[0, 1] if np.std(pred) > 0 and np.std(yv[te]) > 0 else 0.0)
+            rs.append(np.corrcoef(pred, yv[te])[0, 1] if np.std(pred) > 0 and np.std(yv[te]) > 0
+                      else 0.0)
         rows.append(_row("midlevel", f"{len(cols)} mid-level values", "ridge on librosa summary",
                          "mean Pearson r", float(np.mean(rs)), 0.0, len(tr), len(te)))
     im = world.images
@@ -190,7 +195,8 @@ def learnability_table(world, seed: int = 0, n_jobs: int | None = None,
         y = im["label"].to_numpy()
         tr, te = _split_idx(im)
         rows.append(_row("images", "8 emotions", "logreg on HSV histograms + edge density",
-                         "accuracy", _logreg(X, y, tr, te, seed), _chance(y[tr], y[te]), len(tr), len(te)))
+                         "accuracy", _logreg(X, y, tr, te, seed), _chance(y[tr], y[te]),
+                         len(tr), len(te)))
     for role, task in (("alm", "5 emotions"), ("isear", "7 emotions")):
         df = getattr(world, role)
         if not len(df):
@@ -204,12 +210,14 @@ def learnability_table(world, seed: int = 0, n_jobs: int | None = None,
         else:
             (tr, te), task_row = _split_idx(df), task
         rows.append(_row(role, task_row, "bag of words (tf-idf 1-2 grams) + logreg", "accuracy",
-                         _bow_accuracy(texts, y, tr, te, seed), _chance(y[tr], y[te]), len(tr), len(te)))
+                         _bow_accuracy(texts, y, tr, te, seed), _chance(y[tr], y[te]),
+                         len(tr), len(te)))
         if role == "alm" and "author" in df.columns and df["author"].nunique() > 1:
             held = sorted(df["author"].unique())[-1]
             a = df["author"].to_numpy()
             tr2, te2 = np.flatnonzero(a != held), np.flatnonzero(a == held)
-            rows.append(_row(role, f"{task}, author {held} held out", "bag of words (tf-idf 1-2 grams) + logreg",
+            rows.append(_row(role, f"{task}, author {held} held out",
+                             "bag of words (tf-idf 1-2 grams) + logreg",
                              "accuracy", _bow_accuracy(texts, y, tr2, te2, seed),
                              _chance(y[tr2], y[te2]), len(tr2), len(te2)))
     return pd.DataFrame(rows, columns=["dataset", "task", "baseline", "metric", "value", "chance",

@@ -98,12 +98,12 @@ KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69,
 #: Roughness weight per interval (semitones mod 12), see the module docstring.
 _ROUGHNESS = np.array([0.0, 1.0, 0.6, 0.05, 0.0, 0.1, 0.7, 0.0, 0.05, 0.05, 0.4, 0.7])
 
-_CHORD_GAP = 0.03
+_CHORD_GAP = 0.03  # onsets closer than this (s) form one onset event
 
 # the 12 rotations of each KK profile, centred and normalised (for Pearson r)
 _KK_ROLLED = np.stack([np.stack([np.roll(p, k) for k in range(12)]) for p in (KK_MAJOR, KK_MINOR)])
 _KK_ROLLED = _KK_ROLLED - _KK_ROLLED.mean(-1, keepdims=True)
-_KK_ROLLED = _KK_ROLLED / np.sqrt((_KK_ROLLED ** 2).sum(-1, keepdims=True))  # onsets closer than this (s) form one onset event
+_KK_ROLLED = _KK_ROLLED / np.sqrt((_KK_ROLLED ** 2).sum(-1, keepdims=True))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -235,7 +235,7 @@ def rhythm_complexity(r: "Rendition") -> float:
         return 0.0
     bset = set(np.round(beats, 6))
     offbeat = np.abs(beats - np.round(beats)) > 1e-6
-    synco = [not (round(float(np.ceil(b)), 6) in bset) for b in beats[offbeat]]
+    synco = [round(float(np.ceil(b)), 6) not in bset for b in beats[offbeat]]
     sync_share = float(np.sum(synco)) / len(beats)
     ioi = np.diff(times)
     ioi = ioi[ioi > _CHORD_GAP]
@@ -371,8 +371,15 @@ def _random_clip(seed: int, index: int, duration: float):
     """A random score + random expressive style, rendered and cropped to ``duration``."""
     from dataclasses import replace
 
-    from emolib.data.world.performances import (_BAR_RHYTHMS, _TEXTURES, PieceSpec, Style,
-                                                 compose, crop, render)
+    from emolib.data.world.performances import (
+        _BAR_RHYTHMS,
+        _TEXTURES,
+        PieceSpec,
+        Style,
+        compose,
+        crop,
+        render,
+    )
 
     g = rng(seed, "midlevel_clip", index)
     bpb = int(g.choice([2, 3, 4], p=[0.2, 0.35, 0.45]))

@@ -904,7 +904,7 @@ def _check_common(seed: int, duration: float, sr: int, n_jobs: int) -> None:
 def run_items(fn: Callable[[dict], dict], items: list[dict], n_jobs: int, progress: bool,
               desc: str) -> list[dict]:
     """Apply ``fn`` to every item (a picklable module-level function), results in order."""
-    from tqdm.auto import tqdm
+    from emolib.progress import tqdm
 
     if n_jobs == 1 or len(items) < 2:
         return [fn(it) for it in tqdm(items, desc=desc, disable=not progress)]

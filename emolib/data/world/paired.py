@@ -21,8 +21,15 @@ import pretty_midi
 
 from emolib.seed import rng
 
-from .music import _check_common, item_seed, render_audio, render_piece, run_items, \
-    spec_from_latent, write_clip
+from .music import (
+    _check_common,
+    item_seed,
+    render_audio,
+    render_piece,
+    run_items,
+    spec_from_latent,
+    write_clip,
+)
 from .piano import to_solo_piano
 
 __all__ = ["compose_paired_piece", "build_paired"]

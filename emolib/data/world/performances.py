@@ -620,7 +620,7 @@ def build_performances(out_dir: Path, seed: int, n_pieces: int = 9,
 def _run_jobs(fn, jobs: list, out_dir: Path, seed: int, sr: int, n_jobs: int, progress: bool,
               desc: str) -> list:
     """Run ``fn(job, out_dir, seed, sr)`` over ``jobs`` (in order), with a progress bar."""
-    from tqdm.auto import tqdm
+    from emolib.progress import tqdm
 
     if n_jobs == 1:
         return [fn(j, out_dir, seed, sr) for j in tqdm(jobs, desc=desc, disable=not progress)]
