@@ -100,6 +100,7 @@ md_text = ("# Label taxonomies and their valence–arousal centroids\n\n"
            + taxa.to_markdown(index=False, floatfmt=".3f") + "\n")
 atomic_write_text(tables_dir() / "taxonomies.csv", csv_text)
 atomic_write_text(tables_dir() / "taxonomies.md", md_text)
+print("wrote paper_tables/taxonomies.csv and .md")
 
 # %% [markdown]
 # ## Mapping one taxonomy onto another
@@ -392,6 +393,7 @@ atomic_write_text(tables_dir() / "world_learnability.md",
                   "label (accuracy), 0.5 (ROC-AUC), 0 (Pearson r). "
                   "Written by notebooks/00_tour.\n\n"
                   + learn_out.to_markdown(index=False, floatfmt=".3f") + "\n")
+print("wrote paper_tables/world_learnability.csv and .md")
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -150,8 +150,9 @@ class World:
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{n}={len(df)}" for n, df in self.tables.items())
+        # the cache key, not the folder: a printed world shows no machine path
         return (f"World(seed={self.seed}, profile={self.profile!r}, {sizes}, "
-                f"root={str(self.root)!r})")
+                f"key={self.root.name!r})")
 
 
 _TABLES = ("music", "piano", "paired", "performances", "descriptions", "midlevel",
