@@ -31,6 +31,11 @@ Chunking: :func:`sliding_windows` (Emo-CLIM's 75%-overlap windows), :func:`even_
 (Won's 16 evenly spaced evaluation chunks), :func:`chunk_embeddings` /
 :func:`clip_embedding` (chunk-averaged clip embedding).
 
+Checkpoints: :func:`load_tagger_checkpoint` / :func:`load_tagger_state_dict` load a tagger
+``state_dict`` strictly (missing, unexpected and mis-shaped tensors are an error naming the
+file), converting the official sota-music-tagging-models checkpoints (short-chunk CNN /
+ResNet, Harmonic CNN) with :mod:`emolib.encoders.official_taggers`.
+
 Pre-training: :func:`pretrained_tagger` trains a CNN on the emotion world's multi-label tags
 (the MagnaTagATune / MSD role, BCE) once, caches it through :func:`emolib.train.cached_model`
 and returns it with its validation ROC-AUC.
@@ -42,8 +47,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import librosa
@@ -71,6 +78,8 @@ __all__ = [
     "ARCHS",
     "PAPER_WIDTHS",
     "build_tagger",
+    "load_tagger_state_dict",
+    "load_tagger_checkpoint",
     "sliding_windows",
     "even_chunks",
     "chunk_embeddings",
@@ -511,6 +520,235 @@ def build_tagger(arch: str, width: int | None = None, n_classes: int | None = No
     if cls is Won2021ResNet:
         return Won2021ResNet(ndim=width, n_classes=n_classes)
     return cls(n_channels=width, n_classes=n_classes)
+
+
+# ---------------------------------------------------------------------------------------
+# Checkpoints
+# ---------------------------------------------------------------------------------------
+_SHOWN = 10  # names shown per list in a checkpoint error
+
+
+def _arch_of(model: TaggingCNN) -> str | None:
+    """The :data:`ARCHS` name of ``model``'s class (None for another TaggingCNN)."""
+    for name, cls in ARCHS.items():
+        if type(model) is cls:
+            return name
+    return next((name for name, cls in ARCHS.items() if isinstance(model, cls)), None)
+
+
+def _clean_state(obj: object, source: str) -> dict[str, torch.Tensor]:
+    """A checkpoint's tensors by name: unwraps ``state_dict`` / ``model_state_dict`` /
+    ``model`` and strips ``module.`` (DataParallel); anything but tensors → ``ValueError``."""
+    if isinstance(obj, Mapping):
+        for key in ("state_dict", "model_state_dict", "model"):
+            if isinstance(obj.get(key), Mapping):
+                obj = obj[key]
+                break
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"{source}: expected a state_dict (names → tensors), "
+                         f"got {type(obj).__name__}")
+    bad = [str(k) for k, v in obj.items() if not isinstance(v, torch.Tensor)]
+    if bad:
+        raise ValueError(f"{source}: expected a state_dict (names → tensors); {len(bad)} "
+                         f"entries are not tensors: {', '.join(bad[:_SHOWN])}")
+    return {str(k).removeprefix("module."): v for k, v in obj.items()}
+
+
+def _build(arch: str, width: int, n_classes: int | None,
+           mel_kwargs: Mapping[str, Any] | None = None) -> TaggingCNN:
+    cls = ARCHS[arch]
+    if cls is HarmonicCNN:
+        if mel_kwargs:
+            raise ValueError("harmonic_cnn has no mel front end; mel_kwargs must be None")
+        return HarmonicCNN(n_channels=width, n_classes=n_classes)
+    kwargs = dict(mel_kwargs) if mel_kwargs else None
+    if cls is Won2021ResNet:
+        return Won2021ResNet(ndim=width, n_classes=n_classes, mel_kwargs=kwargs)
+    return cls(n_channels=width, n_classes=n_classes, mel_kwargs=kwargs)
+
+
+def _state_width(state: Mapping[str, torch.Tensor], arch: str) -> int | None:
+    """The width (n_channels / ndim) of ``arch`` that the ``layers.*`` tensors of ``state``
+    were built with: each tensor's channel count over that of a width-1 model, majority
+    vote (a partial checkpoint still gives its width). None without ``layers.*`` tensors."""
+    probe = _build(arch, 1, None).state_dict()
+    votes: Counter[int] = Counter()
+    for key, value in state.items():
+        ref = probe.get(key)
+        if (key.startswith("layers.") and ref is not None and ref.ndim >= 1
+                and value.ndim >= 1 and value.shape[0] % ref.shape[0] == 0):
+            votes[value.shape[0] // ref.shape[0]] += 1
+    return votes.most_common(1)[0][0] if votes else None
+
+
+def _state_classes(state: Mapping[str, torch.Tensor]) -> int | None:
+    """The number of tags of the tagging head in ``state`` (None without a head)."""
+    for key in ("head.net.4.weight", "head.net.4.bias"):
+        if key in state and state[key].ndim >= 1:
+            return int(state[key].shape[0])
+    return None
+
+
+def _shape(t: torch.Tensor) -> tuple[int, ...]:
+    return tuple(int(s) for s in t.shape)
+
+
+def _names(keys: Sequence[str]) -> str:
+    more = f" (+{len(keys) - _SHOWN} more)" if len(keys) > _SHOWN else ""
+    return ", ".join(keys[:_SHOWN]) + more
+
+
+def _fit_error(source: str, model: TaggingCNN, arch: str | None,
+               state: Mapping[str, torch.Tensor], missing: Sequence[str],
+               unexpected: Sequence[str], mismatched: Sequence[tuple[str, tuple, tuple]],
+               converted: bool) -> str:
+    """The message of a checkpoint that does not fit ``model`` (a few lines, < 30)."""
+    own = model.state_dict()
+    width = _state_width(own, arch) if arch else None
+    classes = _state_classes(own)
+    desc = (f"{type(model).__name__}(width {width}, "
+            + (f"{classes}-tag head)" if classes else "no head)"))
+    lines = [f"{source}: checkpoint does not fit {desc}"
+             + (" (after converting its official sota-music-tagging-models names)"
+                if converted else "")]
+    if missing:
+        lines.append(f"  missing from the checkpoint ({len(missing)} of {len(own)} model "
+                     f"tensors, BatchNorm counters aside): {_names(missing)}")
+    if unexpected:
+        lines.append(f"  unexpected ({len(unexpected)} of {len(state)} checkpoint tensors): "
+                     f"{_names(unexpected)}")
+    if mismatched:
+        lines.append(f"  shape mismatches ({len(mismatched)}; name: checkpoint shape vs "
+                     "model shape):")
+        lines += [f"    {k}: {a} vs {b}" for k, a, b in mismatched[:_SHOWN]]
+        if len(mismatched) > _SHOWN:
+            lines.append(f"    (+{len(mismatched) - _SHOWN} more)")
+    ck_width = _state_width(state, arch) if arch else None
+    if ck_width is not None and width is not None and ck_width != width:
+        lines.append(f"  the checkpoint has width {ck_width}, the model {width}: use "
+                     f"width={ck_width} (load_tagger_checkpoint infers it when width=None)")
+    ck_classes = _state_classes(state)
+    if ck_classes != classes and (ck_classes or any(k.startswith("head.") for k in state)):
+        lines.append(f"  the checkpoint's head predicts {ck_classes} tags, the model's "
+                     f"{classes or 'none'}: use n_classes={ck_classes}, or fresh_head=True "
+                     "to leave the checkpoint's head out")
+    if not set(state) & set(own):
+        lines.append(f"  no name in common (checkpoint: {', '.join(list(state)[:3])}; model: "
+                     f"{', '.join(list(own)[:3])}); official sota-music-tagging-models "
+                     "checkpoints are recognised by their names and converted")
+    return "\n".join(lines)
+
+
+def load_tagger_state_dict(model: TaggingCNN, state: Mapping[str, torch.Tensor],
+                           source: str = "state_dict", *,
+                           fresh_head: bool = False) -> TaggingCNN:
+    """Load ``state`` into ``model`` strictly (all tensors, no extra ones, equal shapes).
+
+    ``state`` uses emolib's names, or the official sota-music-tagging-models names
+    (detected by :func:`emolib.encoders.official_taggers.is_official_state_dict`, converted
+    by :func:`~emolib.encoders.official_taggers.convert_official_state_dict` after checking
+    the model's front end with :func:`~emolib.encoders.official_taggers.check_official_frontend`;
+    logged). ``module.`` prefixes are stripped. Legitimately absent: BatchNorm
+    ``num_batches_tracked`` counters (older checkpoints); with ``fresh_head`` the
+    checkpoint's tagging head (``head.*``) is left out and the model keeps its own
+    (freshly initialised) head, or none. Anything else missing, unexpected or of another
+    shape → ``ValueError`` naming ``source`` with the first names of each list, their counts,
+    and each shape mismatch as "name: checkpoint shape vs model shape" (a few lines).
+    Returns ``model`` (mode unchanged).
+
+    Notebook: 02_emoclim2024 (real-data path, through :func:`load_tagger_checkpoint`).
+    """
+    from emolib.encoders import official_taggers as ot
+
+    arch = _arch_of(model)
+    state = _clean_state(state, source)
+    converted = False
+    if ot.is_official_state_dict(state):
+        official = state
+        try:
+            if arch is None:
+                raise ValueError(f"{type(model).__name__} is none of {sorted(ARCHS)}")
+            state = ot.convert_official_state_dict(official, arch)
+        except ValueError as err:
+            raise ValueError(f"{source}: {err}") from None
+        ot.check_official_frontend(official, model, source)
+        converted = True
+        log.info("%s: official sota-music-tagging-models %s checkpoint converted to emolib's "
+                 "names (%d tensors -> %d; fixed front-end buffers checked, not loaded)",
+                 source, arch, len(official), len(state))
+    own = model.state_dict()
+    if fresh_head:
+        state = {k: v for k, v in state.items() if not k.startswith("head.")}
+    missing = [k for k in own if k not in state and not k.endswith(".num_batches_tracked")
+               and not (fresh_head and k.startswith("head."))]
+    unexpected = [k for k in state if k not in own]
+    mismatched = [(k, _shape(v), _shape(own[k])) for k, v in state.items()
+                  if k in own and v.shape != own[k].shape]
+    if missing or unexpected or mismatched:
+        raise ValueError(_fit_error(source, model, arch, state, missing, unexpected,
+                                    mismatched, converted))
+    model.load_state_dict(state, strict=False)
+    return model
+
+
+def load_tagger_checkpoint(path: str | Path, arch: str, width: int | None = None,
+                           n_classes: int | None = None, *, fresh_head: bool = False,
+                           mel_kwargs: Mapping[str, Any] | None = None,
+                           map_location: str = "cpu") -> TaggingCNN:
+    """Build ``arch`` and load a tagger ``state_dict`` file into it strictly; eval mode.
+
+    The file holds a ``state_dict`` (or a dict with it under ``state_dict`` /
+    ``model_state_dict`` / ``model``) in emolib's names or in those of the official
+    sota-music-tagging-models checkpoints (``models/{mtat,msd,jamendo}/{short,short_res,
+    hcnn}/best_model.pth`` for ``short_chunk_cnn``, ``short_chunk_resnet``,
+    ``harmonic_cnn``), which are converted (logged). ``width`` None: inferred from the
+    checkpoint's layers; ``n_classes`` None: the checkpoint's head (none if it has none).
+    ``fresh_head``: leave the checkpoint's head out; the model gets a new head of
+    ``n_classes`` tags (or none). ``mel_kwargs`` go to the mel front end; an official
+    checkpoint gets :data:`~emolib.encoders.official_taggers.OFFICIAL_MEL_KWARGS`
+    (torchaudio's HTK, unnormalised filterbank) unless overridden — and an override that
+    changes the filterbank is refused. Missing / unexpected tensors and shape mismatches →
+    ``ValueError`` naming the file (:func:`load_tagger_state_dict`); a missing file →
+    ``FileNotFoundError``.
+
+    Notebook: 02_emoclim2024 (real-data path: ``audio_checkpoints[arch]``).
+    """
+    from emolib.encoders import official_taggers as ot
+
+    if arch not in ARCHS:
+        raise ValueError(f"unknown arch {arch!r}; expected one of {sorted(ARCHS)}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"tagger checkpoint not found: {path}")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # unpickling / zip errors: not a torch checkpoint
+        raise ValueError(f"{path}: not a readable torch checkpoint "
+                         f"({type(err).__name__}: {err})") from None
+    state = _clean_state(obj, str(path))
+    official = False
+    view = state
+    if ot.is_official_state_dict(state):
+        official = True
+        try:
+            view = ot.convert_official_state_dict(state, arch)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+    if width is None:
+        width = _state_width(view, arch)
+        if width is None:
+            raise ValueError(f"{path}: cannot infer the width of {arch}: the checkpoint has no "
+                             f"'layers.*' tensors (first keys: {list(state)[:5]}); pass width=")
+    if n_classes is None and not fresh_head:
+        n_classes = _state_classes(view)
+    if official and ARCHS[arch] is not HarmonicCNN:
+        mel_kwargs = {**ot.OFFICIAL_MEL_KWARGS, **(mel_kwargs or {})}
+    model = _build(arch, int(width), n_classes, mel_kwargs)
+    load_tagger_state_dict(model, state, str(path), fresh_head=fresh_head)
+    log.info("%s: loaded %s (width %d, %s)%s", path, arch, width,
+             f"{n_classes}-tag head" if n_classes else "no head",
+             " from the official sota-music-tagging-models names" if official else "")
+    return model.eval()
 
 
 # ---------------------------------------------------------------------------------------
