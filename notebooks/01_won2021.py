@@ -61,7 +61,7 @@ data_root = None  # None -> emotion world; else a folder with audioset/, alm/, i
 device = "cpu"
 threads = 2  # torch threads, fixed so the same parameters give the same tables on any machine
 audio_arch = "won2021_resnet"  # any of emolib.encoders.audio.ARCHS
-audio_checkpoint = None  # optional state_dict of the audio CNN (e.g. converted MTAT weights)
+audio_checkpoint = None  # state_dict of the audio CNN; required with data_root (e.g. MTAT)
 text_model = None  # None: frozen MiniLM (offline); else a local Hugging Face folder
 #                    (e.g. distilbert-base-uncased saved with save_pretrained), first-token state
 word_vectors = None  # None: MiniLM static word vectors; else the path of a Word2Vec or GloVe
@@ -202,8 +202,10 @@ print("Alm held-out author:",
 # `text_model` = a local Hugging Face folder (e.g. `distilbert-base-uncased` saved with
 # `save_pretrained`), that model's first-token state is used instead (frozen unless
 # `finetune_text`).
-# With `audio_checkpoint`, the checkpoint's missing / unexpected keys are printed, and a
-# checkpoint that matches no key of the CNN is an error.
+# On real data `audio_checkpoint` is required (no audio CNN weights can be downloaded here):
+# it is loaded strictly (`emolib.encoders.audio.load_tagger_checkpoint`: its width is read
+# from the checkpoint, the official sota-music-tagging-models names are converted, and a
+# missing, unexpected or mis-shaped tensor is an error that names it).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -217,23 +219,12 @@ if DATA == "world":
     print(f"pre-trained {audio_arch} on the world's {len(world.tag_vocab)} tags: "
           f"val ROC-AUC {tagger.val_roc_auc:.3f}, PR-AUC {tagger.val_pr_auc:.3f}")
 else:
-    if audio_checkpoint is None:
-        raise ValueError("real-data runs need audio_checkpoint= (a state_dict of the audio CNN, "
-                         "e.g. pre-trained on MagnaTagATune); none can be downloaded here")
-    cnn = audio_enc.build_tagger(audio_arch, width)
     ckpt_path = Path(audio_checkpoint)
-    if not ckpt_path.is_file():
-        raise FileNotFoundError(f"audio_checkpoint not found: {ckpt_path}")
-    state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-    own = cnn.state_dict()
-    matched = [k for k in state if k in own]
-    if not matched:
-        raise ValueError(f"audio_checkpoint {ckpt_path}: none of its {len(state)} keys matches "
-                         f"{audio_arch} (width {width}); expected keys such as {list(own)[:3]}")
-    res = cnn.load_state_dict(state, strict=False)
-    print(f"loaded {len(matched)}/{len(own)} tensors from {ckpt_path.name}; "
-          f"missing {len(res.missing_keys)}: {res.missing_keys[:8]}; "
-          f"unexpected {len(res.unexpected_keys)}: {res.unexpected_keys[:8]}")
+    # strict load, width inferred from the checkpoint (official sota-music-tagging-models
+    # names are converted); the tagging head is not used here
+    cnn = audio_enc.load_tagger_checkpoint(ckpt_path, audio_arch, fresh_head=True)
+    print(f"loaded {ckpt_path.name} into {audio_arch} "
+          f"({sum(t.numel() for t in cnn.state_dict().values()):,} values)")
     ckpt_id = {"checkpoint": str(ckpt_path.resolve()), "size": ckpt_path.stat().st_size,
                "mtime_ns": ckpt_path.stat().st_mtime_ns}
 cnn.eval()

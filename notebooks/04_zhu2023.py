@@ -194,7 +194,8 @@ print(mixed.shape, stft.shape, f"features {time.perf_counter() - t_feat:.0f} s")
 rows = features.mixed_feature_rows()
 q_means = pd.DataFrame({name: [float(mixed[y_all == q][:, sl].mean()) for q in range(4)]
                         for name, sl in rows.items()}, index=classes)
-print("mean of each feature block per quadrant (world clips):")
+print(f"mean of each feature block per quadrant ({'world' if data_root is None else 'EMOPIA'}"
+      " clips):")
 print(q_means.round(2).to_string())
 
 # %% [markdown]
@@ -291,9 +292,9 @@ trans_results = pd.DataFrame(trans_rows)
 print(f"backend: {transcription_backend}; onset threshold (chosen on validation): "
       f"{onset_threshold}")
 TRANS_NOTE = (f"Transcription backend: {transcription_backend}" + (
-    f" (OnsetsFramesLite trained here on {transcriber_clips or 'all'} paired training clips for "
-    f"{transcriber_epochs} epochs, not the refined Onsets and Frames model pre-trained on MAESTRO "
-    "that the paper uses)" if transcription_backend == "onsets_frames" else "")
+    f" (OnsetsFramesLite trained here on {len(pair_fit)} of {len(pair_tr)} paired training clips"
+    f" for {transcriber_epochs} epochs, not the refined Onsets and Frames model pre-trained on "
+    "MAESTRO that the paper uses)" if transcription_backend == "onsets_frames" else "")
     + (f"; onset threshold {onset_threshold} chosen on validation clips." if onset_threshold
        else "."))
 tables.show(tables.write_paper_table("zhu2023_transcription", trans_results, "zhu2023", data_name,
@@ -561,7 +562,7 @@ results = pd.DataFrame(results)
 n_test = len(split_idx["test"])
 ZHU_NOTES = [TRANS_NOTE,
              "Symbolic Transformer: pre-trained here by masked-token modelling on "
-             f"{pretrain_clips or 'all'} paired clips for {pretrain_epochs} epochs, "
+             f"{len(pair_pre)} of {len(pair_tr)} paired clips for {pretrain_epochs} epochs, "
              + ("fine-tuned (paper)." if finetune_symbolic else
                 "then frozen (its outputs cached) with a trainable adapter on top; the paper "
                 "fine-tunes it."),
