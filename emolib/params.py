@@ -17,12 +17,15 @@ a second with a message that names the parameter, the value given and what was e
   ``emolib.data``), one entry per required path with a short description.
 * :data:`NOTEBOOK_CHECKS`: one function per notebook that checks *every* parameter of its
   parameters cell (:func:`check_notebook` is the entry point).
+* :func:`notebook_defaults`: the names and default values of a notebook's parameters cell,
+  read from its py:percent source (``scripts/reproduce.py``, ``emolib.provenance``).
 
 Notebooks: 00_tour, 01_won2021, 02_emoclim2024, 03_chowdhury2023, 04_zhu2023;
 ``scripts/reproduce.py``.
 """
 from __future__ import annotations
 
+import ast
 import difflib
 import importlib.util
 import math
@@ -30,14 +33,18 @@ import numbers
 import os
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from emolib.paths import repo_root
 
 __all__ = ["PROFILES", "LAYOUTS", "NOTEBOOK_CHECKS", "TRANSCRIPTION_BACKENDS",
            "available_devices", "check_seed", "check_seeds", "check_profile", "check_device",
            "check_threads", "check_choice", "check_positive", "check_sizes", "check_weights",
            "check_bool", "check_text", "check_optional_path", "check_checkpoints",
-           "check_data_root", "check_common", "check_notebook"]
+           "check_data_root", "check_common", "check_notebook", "NotLiteral",
+           "notebook_defaults"]
 
 #: The size profiles every notebook knows (world size and model budgets).
 PROFILES: tuple[str, ...] = ("quick", "default", "paper")
@@ -613,3 +620,64 @@ def check_notebook(notebook: str, params: Mapping[str, Any]) -> None:
         raise ValueError(f"notebook={notebook!r}: expected one of "
                          f"{', '.join(map(repr, known))}{_hint(notebook, known)}")
     NOTEBOOK_CHECKS[notebook](_Params(notebook, params))
+
+
+# --------------------------------------------------------------------------------------
+# the parameters cell of a notebook's source
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NotLiteral:
+    """A parameter default that is not a Python literal: its source text (not pre-checked)."""
+
+    source: str
+
+
+def _source_path(notebook: str | os.PathLike[str]) -> Path:
+    """A notebook name (``02_emoclim2024``) -> ``notebooks/<name>.py`` of the clone; a path
+    (a ``Path``, or a string ending in ``.py``) -> itself."""
+    if isinstance(notebook, os.PathLike) or str(notebook).endswith(".py"):
+        return Path(notebook)
+    root = repo_root()
+    if root is None:
+        raise FileNotFoundError(f"no source of notebook {notebook!r}: emolib is not imported "
+                                "from a clone (no notebooks/ folder beside the package)")
+    return root / "notebooks" / f"{notebook}.py"
+
+
+def notebook_defaults(notebook: str | os.PathLike[str]) -> dict[str, Any]:
+    """The names assigned in a notebook's papermill ``parameters`` cell -> their defaults.
+
+    ``notebook`` is a name such as ``"02_emoclim2024"`` (its py:percent source
+    ``notebooks/<name>.py`` in the clone) or the path of a py:percent source. Defaults are
+    read with ``ast.literal_eval``; a default that is not a literal is a
+    :class:`NotLiteral` holding its source text. Names keep the order of the cell. No
+    parameters cell -> an empty dict; a missing source -> ``FileNotFoundError`` naming it
+    (also when emolib is not imported from a clone); needs ``jupytext`` (the notebooks
+    extra). Used by ``scripts/reproduce.py`` and :func:`emolib.provenance.start_run`.
+    """
+    import jupytext
+
+    source = _source_path(notebook)
+    if not source.is_file():
+        raise FileNotFoundError(f"notebook source not found: {source}")
+    nb = jupytext.read(source)
+    cells = [c for c in nb.cells
+             if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        return {}
+    defaults: dict[str, Any] = {}
+    for stmt in ast.parse(cells[0].source).body:
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
+        try:
+            default = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError):
+            default = NotLiteral(ast.unparse(value))
+        for target in targets:
+            names = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
+            defaults.update({t.id: default for t in names if isinstance(t, ast.Name)})
+    return defaults

@@ -1,7 +1,9 @@
 """Plotting defaults and figure writing shared by the notebooks.
 
 ``set_style()`` once per notebook; ``save_figure(fig, name)`` writes ``figures/<name>``
-atomically, with PNG metadata stripped so the same figure gives the same bytes.
+atomically, with PNG metadata stripped so the same figure gives the same bytes, and during
+a run (:func:`emolib.provenance.start_run`) the run record beside it as
+``figures/<stem>.json``.
 
 Notebooks: all.
 """
@@ -16,6 +18,7 @@ import seaborn as sns
 
 from emolib.io import atomic_path
 from emolib.paths import figures_dir
+from emolib.provenance import write_run_sidecar
 
 __all__ = ["set_style", "save_figure", "va_plane", "label_palette"]
 
@@ -28,13 +31,16 @@ def set_style(context: str = "notebook") -> None:
 
 
 def save_figure(fig: plt.Figure, name: str, directory: Path | None = None) -> Path:
-    """Save ``fig`` as ``figures/<name>`` (PNG or SVG by extension) atomically; return path."""
+    """Save ``fig`` as ``figures/<name>`` (PNG, SVG or PDF by extension) atomically; return
+    its path. During a run the run record goes beside it (``<stem>.json``,
+    :func:`emolib.provenance.write_run_sidecar`)."""
     if not name.endswith((".png", ".svg", ".pdf")):
         raise ValueError(f"figure name must end with .png, .svg or .pdf, got {name!r}")
     target = (directory or figures_dir()) / name
     metadata = {"Software": None} if name.endswith(".png") else {"Date": None}
     with atomic_path(target) as tmp:
         fig.savefig(tmp, metadata=metadata)
+    write_run_sidecar(target, kind="figure")
     return target
 
 

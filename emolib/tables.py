@@ -7,7 +7,9 @@
 * Notebooks collect their numbers in a long DataFrame ``results[table, setting, metric,
   seed, value]`` (one row per seed). :func:`summarize` turns it into "mean ± std" strings;
   :func:`write_paper_table` joins it with the published values on (table, setting,
-  metric) and writes ``paper_tables/<name>.csv`` and ``.md`` atomically;
+  metric) and writes ``paper_tables/<name>.csv`` and ``.md`` atomically — during a run
+  (:func:`emolib.provenance.start_run`) the Markdown header also shows the run record and
+  ``paper_tables/<name>.json`` holds it (:func:`write_run_sidecar`; the CSV is the same);
   :func:`show` prints a table in a stable text form (for ``# NBVAL_CHECK_OUTPUT`` cells).
 
 Conventions: the standard deviation is the *sample* standard deviation over seeds
@@ -32,6 +34,7 @@ from tabulate import tabulate
 
 from emolib.io import atomic_write_text
 from emolib.paths import tables_dir
+from emolib.provenance import RunRecord, current_record, write_run_sidecar
 
 __all__ = [
     "PUBLISHED_COLUMNS",
@@ -46,6 +49,7 @@ __all__ = [
     "published_value",
     "paper_table",
     "write_paper_table",
+    "write_run_sidecar",
     "show",
     "TOLERANCE_FLOOR",
     "TOLERANCE_SDS",
@@ -302,7 +306,7 @@ def paper_table(results: pd.DataFrame, paper: str, data: str, decimals: int = 3,
 
 
 def _markdown(df: pd.DataFrame, name: str, paper: str, data: str, seeds: Sequence[int],
-              ddof: int, notes: Sequence[str] = ()) -> str:
+              ddof: int, notes: Sequence[str] = (), run_lines: Sequence[str] = ()) -> str:
     seeds_txt = ", ".join(str(s) for s in seeds)
     world = data.strip().lower().startswith("world")
     lines = [
@@ -310,6 +314,10 @@ def _markdown(df: pd.DataFrame, name: str, paper: str, data: str, seeds: Sequenc
         "",
         f"Paper: `{paper}` · reproduced on: **{data}** · seeds: {seeds_txt}",
         "",
+    ]
+    if run_lines:
+        lines += [*run_lines, ""]
+    lines += [
         f"*published*: typed in from the paper (`emolib/data/published/{paper}.csv`); rows whose "
         f"source says `{PUBLISHED_ONLY}` are numbers the paper reports that this compendium does "
         f"not reproduce. *reproduced*: computed by this compendium on the data named above, "
@@ -330,7 +338,8 @@ def write_paper_table(name: str, results: pd.DataFrame, paper: str, data: str,
                       seeds: Sequence[int], decimals: int = 3, *, ddof: int = 1,
                       published_dir: str | os.PathLike[str] | None = None,
                       include_tables: Sequence[str] | str = (),
-                      notes: Sequence[str] = ()) -> pd.DataFrame:
+                      notes: Sequence[str] = (), record: RunRecord | None = None
+                      ) -> pd.DataFrame:
     """Join published and reproduced values and write ``paper_tables/<name>.csv`` and ``.md``.
 
     Args:
@@ -347,11 +356,15 @@ def write_paper_table(name: str, results: pd.DataFrame, paper: str, data: str,
             (names or "all"; see :func:`paper_table`).
         notes: sentences listed under the Markdown header, e.g. which rows use a stand-in
             model ("MTR rows: a CLAP-style model trained on the world's captions").
+        record: the run record (default: the current run's,
+            :func:`emolib.provenance.current_record`; None outside a run).
 
     Both files are written atomically (``emolib.io``) into :func:`emolib.paths.tables_dir`
     (``EMOLIB_OUTPUT`` overrides) and are byte-identical for identical input. The CSV has
     the columns :data:`TABLE_COLUMNS`; the Markdown file adds a header saying which data
-    produced the values and that the published ones are typed in from the paper.
+    produced the values and that the published ones are typed in from the paper. With a run
+    record the header also lists its :meth:`~emolib.provenance.RunRecord.header_lines` and
+    ``<name>.json`` holds the record (:func:`write_run_sidecar`); the CSV does not change.
     Returns the table (see :func:`paper_table` for row order and "—").
     """
     if not isinstance(name, str) or not _KEY_RE.match(name):
@@ -368,10 +381,13 @@ def write_paper_table(name: str, results: pd.DataFrame, paper: str, data: str,
     csv_text = df.to_csv(index=False, lineterminator="\n")
     if isinstance(notes, str) or not all(isinstance(n, str) for n in notes):
         raise TypeError(f"notes must be a sequence of strings, got {notes!r}")
-    md_text = _markdown(df, name, paper, data, seeds, ddof, notes)
+    record = current_record() if record is None else record
+    run_lines = record.header_lines() if record is not None else ()
+    md_text = _markdown(df, name, paper, data, seeds, ddof, notes, run_lines)
     out = tables_dir()
     atomic_write_text(out / f"{name}.md", md_text)
     atomic_write_text(out / f"{name}.csv", csv_text)
+    write_run_sidecar(out / name, record)
     log.info("wrote %s.csv and %s.md (%d rows) to %s", name, name, len(df), out)
     return df
 

@@ -36,7 +36,14 @@ import jupytext
 import nbformat
 import papermill as pm
 
-from emolib.params import NOTEBOOK_CHECKS, check_notebook, check_profile, check_seed
+from emolib.params import (
+    NOTEBOOK_CHECKS,
+    NotLiteral,
+    check_notebook,
+    check_profile,
+    check_seed,
+    notebook_defaults,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -72,35 +79,8 @@ def numbered_sources() -> list[Path]:
     return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.py"))
 
 
-class NotLiteral:
-    """Stands for a parameter default that is not a Python literal (not pre-checked)."""
-
-
-def notebook_parameters(source: Path) -> dict[str, Any]:
-    """The names assigned in a py:percent source's cell tagged ``parameters`` -> their
-    default values (``ast.literal_eval``; a :class:`NotLiteral` instance where that fails).
-    No parameters cell -> an empty dict."""
-    nb = jupytext.read(source)
-    cells = [c for c in nb.cells
-             if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
-    if not cells:
-        return {}
-    defaults: dict[str, Any] = {}
-    for stmt in ast.parse(cells[0].source).body:
-        if isinstance(stmt, ast.Assign):
-            targets, value = stmt.targets, stmt.value
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            targets, value = [stmt.target], stmt.value
-        else:
-            continue
-        try:
-            default = ast.literal_eval(value)
-        except (ValueError, TypeError, SyntaxError):
-            default = NotLiteral()
-        for target in targets:
-            names = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
-            defaults.update({t.id: default for t in names if isinstance(t, ast.Name)})
-    return defaults
+#: The reader of the parameters cells (``emolib.params.notebook_defaults``) by its former name.
+notebook_parameters = notebook_defaults
 
 
 def unknown_parameters(requested: Mapping[str, str], defined: Mapping[str, Mapping[str, Any]]
@@ -177,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             params["seed"], flags["seed"] = check_seed("--seed", args.seed), "--seed"
     except ValueError as exc:
         ap.error(str(exc))
-    defined = {src.stem: notebook_parameters(src) for src in sources}
+    defined = {src.stem: notebook_defaults(src) for src in sources}
     errors = unknown_parameters(flags, defined)
     if errors:
         ap.error("\n  ".join(errors))

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from emolib import io as emo_io
+from emolib import provenance
 from emolib import tables as T
 
 PUBLISHED = """paper,table,setting,metric,published,source
@@ -15,6 +16,15 @@ toy2020,Table 3,model=3-branch; text=ISEAR,MRR,0.612,Table 3
 toy2020,Table 3,"model=baseline, other work; text=ISEAR",P@5,0.31,Table 3; published_only
 toy2020,Table 4,model=2-branch,accuracy,51.2,Table 4
 """
+
+
+@pytest.fixture(autouse=True)
+def outside_a_run():
+    """The tables here are written outside a run: no run-record header lines, no sidecar
+    (``tests/test_provenance.py`` covers tables written during a run)."""
+    provenance.end_run()
+    yield
+    provenance.end_run()
 
 
 @pytest.fixture

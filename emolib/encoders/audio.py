@@ -59,6 +59,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from emolib import provenance
+
 __all__ = [
     "SR",
     "MelSpectrogram",
@@ -745,6 +747,7 @@ def load_tagger_checkpoint(path: str | Path, arch: str, width: int | None = None
         mel_kwargs = {**ot.OFFICIAL_MEL_KWARGS, **(mel_kwargs or {})}
     model = _build(arch, int(width), n_classes, mel_kwargs)
     load_tagger_state_dict(model, state, str(path), fresh_head=fresh_head)
+    provenance.record_weights(path, f"audio checkpoint ({arch})")  # named in the tables
     log.info("%s: loaded %s (width %d, %s)%s", path, arch, width,
              f"{n_classes}-tag head" if n_classes else "no head",
              " from the official sota-music-tagging-models names" if official else "")

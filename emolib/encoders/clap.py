@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from emolib import provenance
+
 __all__ = ["CLAP_STYLE_LABEL", "ClapAudioEncoder", "resample", "ClapStyleModel",
            "info_nce", "train_clap_style"]
 
@@ -87,6 +89,7 @@ class ClapAudioEncoder(nn.Module):
                 f"cannot load CLAP weights from {name_or_path!r}: {exc}. Download e.g. "
                 "'laion/clap-htsat-unfused' with network and pass its local folder; offline, "
                 "use train_clap_style(...) (shown as 'CLAP-style', not CLAP)") from exc
+        provenance.record_weights(name_or_path, "CLAP audio encoder")
         try:
             self.extractor = ClapFeatureExtractor.from_pretrained(
                 name_or_path, local_files_only=local_files_only)

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from emolib import provenance
 from emolib.augment import center_resize_crop, random_resized_crop
 
 __all__ = ["CLIP_MEAN", "CLIP_STD", "preprocess", "CLIPImageEncoder", "SmallImageCNN",
@@ -85,6 +86,7 @@ class CLIPImageEncoder(nn.Module):
                 f"cannot load CLIP vision weights from {name_or_path!r}: {exc}. Download e.g. "
                 "'openai/clip-vit-base-patch32' on a machine with network and pass its local "
                 "directory; offline, use pretrained_image_cnn(...) instead") from exc
+        provenance.record_weights(name_or_path, "CLIP image encoder")
         self.model.eval().requires_grad_(False).to(device)
         self.image_size = int(self.model.config.image_size)
         self.out_dim = int(self.model.config.projection_dim)

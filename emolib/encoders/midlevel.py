@@ -46,6 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from emolib import provenance
 from emolib.io import atomic_path, file_identity
 from emolib.paths import cache_dir
 
@@ -259,6 +260,7 @@ def load_midlevel_checkpoint(path: str | Path, widths: Sequence[int] = (128, 256
     if missing or unexpected:
         raise ValueError(f"{path}: checkpoint does not fit MidLevelNet(widths={tuple(widths)}): "
                          f"missing {missing[:5]}, unexpected {list(unexpected)[:5]}")
+    provenance.record_weights(path, "mid-level checkpoint")
     model.eval()
     return model
 

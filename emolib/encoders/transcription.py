@@ -49,6 +49,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from emolib import provenance
 from emolib.encoders.symbolic import Note
 
 __all__ = ["Transcriber", "FrontEnd", "notes_to_rolls", "decode_notes", "OnsetsFramesLite",
@@ -671,6 +672,7 @@ class BasicPitchBackend:
             raise ImportError("the 'basic_pitch' backend needs basic-pitch: pip install --no-deps "
                               "basic-pitch onnxruntime 'resampy<0.4.3' (a plain install pulls "
                               "TensorFlow)") from err
+        provenance.record_model("basic-pitch ICASSP 2022", "basic-pitch")
         self.onset_threshold, self.frame_threshold = onset_threshold, frame_threshold
 
     def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:  # pragma: no cover

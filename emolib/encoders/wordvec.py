@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emolib import provenance
+
 __all__ = ["WordVectors", "read_word_vectors", "static_word_vectors", "MINILM_WORDVEC_NAME"]
 
 #: How the offline default space is named in tables and figures.
@@ -168,6 +170,7 @@ def read_word_vectors(path: str | os.PathLike[str], binary: bool | None = None,
     except UnicodeDecodeError as exc:
         raise ValueError(f"{p}: not a {encoding} text word-vector file ({exc.reason}); "
                          "pass binary=True for Word2Vec binary") from None
+    provenance.record_weights(path, "word vectors")
     return WordVectors(words, vecs, name=p.name)
 
 
