@@ -605,13 +605,15 @@ class _Params(Mapping[str, Any]):
         return len(self.values)
 
 
-def check_notebook(notebook: str, params: Mapping[str, Any]) -> None:
+def check_notebook(notebook: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """Check every parameter of a notebook's parameters cell before it does any work.
 
     ``params`` holds the parameter values: in the notebook its ``globals()``, in
     ``scripts/reproduce.py`` the defaults of the parameters cell updated with the
     overrides. Raises ``ValueError`` (or ``FileNotFoundError`` for missing files and
     ``data_root`` entries) naming the parameter, the value and what was expected.
+    Returns a shallow copy of ``params`` as given, before the notebook resolves its
+    ``None`` defaults: what :func:`emolib.provenance.start_run` records.
 
     Notebooks: 00_tour, 01_won2021, 02_emoclim2024, 03_chowdhury2023, 04_zhu2023.
     """
@@ -620,6 +622,7 @@ def check_notebook(notebook: str, params: Mapping[str, Any]) -> None:
         raise ValueError(f"notebook={notebook!r}: expected one of "
                          f"{', '.join(map(repr, known))}{_hint(notebook, known)}")
     NOTEBOOK_CHECKS[notebook](_Params(notebook, params))
+    return dict(params)
 
 
 # --------------------------------------------------------------------------------------

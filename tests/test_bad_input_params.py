@@ -256,7 +256,9 @@ def _defaults(notebook: str) -> dict[str, Any]:
 
 
 def _is_check(stmt: ast.stmt) -> bool:
-    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+    """``check_notebook(...)``, or ``RUN_PARAMS = check_notebook(...)`` (its return value is
+    the parameters as given, for the run record)."""
+    return (isinstance(stmt, (ast.Expr, ast.Assign)) and isinstance(stmt.value, ast.Call)
             and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "check_notebook")
 
 
@@ -481,3 +483,12 @@ def test_reproduce_lets_good_overrides_through(reproduce, monkeypatch, tmp_path)
     assert reproduce.main(argv) == 0
     assert calls == [{"device": "cpu", "seeds": [0, 1], "threads": 1, "profile": "quick",
                       "seed": 1}] * 2
+
+
+def test_check_notebook_returns_the_parameters_as_given():
+    """The copy the run record uses: taken before the notebook resolves its None defaults."""
+    params = _defaults("02_emoclim2024")
+    got = P.check_notebook("02_emoclim2024", params)
+    assert got == params and got is not params
+    params["epochs"] = 4  # the notebook resolving a None default afterwards
+    assert got["epochs"] is None
