@@ -55,13 +55,15 @@ import pandas as pd
 import torch
 
 import emolib
-from emolib import plots
+from emolib import plots, provenance
 from emolib.data import taxonomies as tx
 from emolib.io import atomic_write_text
 from emolib.params import check_notebook
 from emolib.paths import tables_dir
 
-check_notebook("00_tour", globals())  # refuse bad parameters before any work
+RUN_PARAMS = check_notebook("00_tour", globals())  # refuse bad parameters before any work
+WORLD_NAME = f"world (seed={seed}, profile={profile})"
+provenance.start_run("00_tour", RUN_PARAMS, data=WORLD_NAME)  # run record of tables, figures
 plots.set_style()
 print(f"emolib {emolib.__version__} | python {platform.python_version()}"
       f" | torch {torch.__version__} | numpy {np.__version__} | pandas {pd.__version__}")
@@ -97,9 +99,11 @@ csv_text = taxa.to_csv(index=False, float_format="%.3f", lineterminator="\n")
 md_text = ("# Label taxonomies and their valence–arousal centroids\n\n"
            "Source: label sets of the datasets; valence/arousal from NRC VAD v1 "
            "(EMOPIA quadrant centres by convention). Written by notebooks/00_tour.\n\n"
+           + "\n".join(provenance.current_record().header_lines()) + "\n\n"
            + taxa.to_markdown(index=False, floatfmt=".3f") + "\n")
 atomic_write_text(tables_dir() / "taxonomies.csv", csv_text)
 atomic_write_text(tables_dir() / "taxonomies.md", md_text)
+provenance.write_run_sidecar(tables_dir() / "taxonomies")
 print("wrote paper_tables/taxonomies.csv and .md")
 
 # %% [markdown]
@@ -185,6 +189,8 @@ from emolib.data.files import load_audio
 from emolib.data.world import learnability_table, make_world
 
 world = make_world(seed=seed, profile=profile)
+provenance.start_run("00_tour", RUN_PARAMS, data=WORLD_NAME,  # now with the world's splits
+                     splits={n: df for n, df in world.tables.items() if "split" in df})
 print(world)
 
 # %% [markdown]
@@ -392,7 +398,9 @@ atomic_write_text(tables_dir() / "world_learnability.md",
                   "Simple baselines on the held-out test split; chance = most frequent training "
                   "label (accuracy), 0.5 (ROC-AUC), 0 (Pearson r). "
                   "Written by notebooks/00_tour.\n\n"
+                  + "\n".join(provenance.current_record().header_lines()) + "\n\n"
                   + learn_out.to_markdown(index=False, floatfmt=".3f") + "\n")
+provenance.write_run_sidecar(tables_dir() / "world_learnability")
 print("wrote paper_tables/world_learnability.csv and .md")
 
 # %%

@@ -100,7 +100,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 import emolib
-from emolib import losses, metrics, plots, tables
+from emolib import losses, metrics, plots, provenance, tables
 from emolib.data import taxonomies as tx
 from emolib.data.splits import stratified_split
 from emolib.encoders import audio as audio_enc
@@ -111,7 +111,7 @@ from emolib.params import check_notebook
 from emolib.seed import seed_everything, set_num_threads
 from emolib.train import fit, params_key
 
-check_notebook("01_won2021", globals())  # refuse bad parameters before any work
+RUN_PARAMS = check_notebook("01_won2021", globals())  # refuse bad parameters before any work
 logging.basicConfig(level=logging.WARNING)
 logging.getLogger("emolib.metrics").setLevel(logging.ERROR)  # tiny test sets: some labels absent
 set_num_threads(threads)
@@ -174,6 +174,8 @@ def load_data(data_root):
 world, music, texts, DATA = load_data(data_root)
 texts = texts[["item_id", "dataset", "label", "text", "split"]].reset_index(drop=True)
 DATA_NAME = f"world (seed={seed}, profile={profile})" if DATA == "world" else DATA
+provenance.start_run("01_won2021", RUN_PARAMS, data=DATA_NAME,  # run record of every table
+                     splits={"music": music, **dict(tuple(texts.groupby("dataset")))})
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -98,7 +98,7 @@ from torch import nn
 from torch.nn import functional as F
 
 import emolib
-from emolib import augment, metrics, plots, tables
+from emolib import augment, metrics, plots, provenance, tables
 from emolib.data import taxonomies as tx
 from emolib.encoders import audio as audio_enc
 from emolib.encoders.clap import CLAP_STYLE_LABEL, ClapAudioEncoder, train_clap_style
@@ -115,7 +115,7 @@ from emolib.params import check_notebook
 from emolib.seed import rng, seed_everything, set_num_threads
 from emolib.train import fit, params_key
 
-check_notebook("02_emoclim2024", globals())  # refuse bad parameters before any work
+RUN_PARAMS = check_notebook("02_emoclim2024", globals())  # refuse bad parameters before any work
 logging.basicConfig(level=logging.WARNING)
 logging.getLogger("emolib.metrics").setLevel(logging.ERROR)
 plots.set_style()
@@ -177,6 +177,8 @@ images_all, music_all, tag_clips, TAG_VOCAB, DATA_NAME, world = load_data(data_r
 images = images_all[images_all["label"].isin(MAP)].assign(
     label=lambda d: d["label"].map(MAP)).reset_index(drop=True)
 music = music_all[music_all["label"].isin(CLASSES)].reset_index(drop=True)
+provenance.start_run("02_emoclim2024", RUN_PARAMS, data=DATA_NAME,  # run record of every table
+                     splits={"images": images, "music": music, "tagging": tag_clips})
 SR = world.sr if world is not None else audio_enc.SR
 
 # %%

@@ -77,7 +77,7 @@ import pandas as pd
 import torch
 
 import emolib
-from emolib import features, plots, tables
+from emolib import features, plots, provenance, tables
 from emolib import retrieval as rt
 from emolib.data import conespressione as ce
 from emolib.data.files import load_audio
@@ -88,7 +88,7 @@ from emolib.params import check_notebook
 from emolib.seed import rng, set_num_threads
 from emolib.train import weights_fingerprint
 
-check_notebook("03_chowdhury2023", globals())  # refuse bad parameters before any work
+RUN_PARAMS = check_notebook("03_chowdhury2023", globals())  # refuse bad parameters before any work
 set_num_threads(threads)
 logging.basicConfig(level=logging.WARNING)
 plots.set_style()
@@ -145,6 +145,10 @@ else:
 performances = performances.reset_index(drop=True)
 perf_index = {p: i for i, p in enumerate(performances.performance_id)}
 perf_piece = performances.piece_id.to_numpy()
+provenance.start_run(  # run record of every table and figure
+    "03_chowdhury2023", RUN_PARAMS, data=data_name,
+    splits={"performances": {"all": len(performances)}, "descriptions": {"all": len(descriptions)},
+            "mid-level clips": midlevel_clips})
 print(world if world is not None else "no world built (data_root given, mtr_baseline=False)")
 
 # %%
@@ -518,9 +522,10 @@ notes1 = [f"MTR rows (text=MTR and/or audio=MTR): {clap.CLAP_STYLE_LABEL}, a CLA
           ml_note,
           "random rows: the simulation (mean of 1000 random rankings per seed) is joined with "
           "the paper's random baseline; the analytic expectation is its own row"]
-print("\n".join(f"note: {n}" for n in notes1))
+notes1_t1 = notes1 if mtr_baseline else notes1[1:]  # without MTR rows, no note on them
+print("\n".join(f"note: {n}" for n in notes1_t1))
 table1 = tables.write_paper_table("chowdhury2023_table1", pd.DataFrame(results1),
-                                  "chowdhury2023", data_name, seeds, notes=notes1)
+                                  "chowdhury2023", data_name, seeds, notes=notes1_t1)
 tables.show(table1)
 
 # %% [markdown]
@@ -549,7 +554,7 @@ aug_note = ([f"Augmentation rows (aug_*=yes): {n_aug} captioned world clips per 
              "MusicCaps and Pitchfork roles."] if n_aug else
             ["Augmentation rows (aug_*=yes) are not reproduced (—): no captioned clips were "
              "available to this run (n_aug=0"
-             + (", real data: the world's captioned clips are not mixed into it)" if data_root
+             + (", real data: no captioned clips are read from data_root)" if data_root
                 else ")")])
 table2 = tables.write_paper_table("chowdhury2023_table2", pd.DataFrame(results2),
                                   "chowdhury2023", data_name, seeds,

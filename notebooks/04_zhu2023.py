@@ -97,7 +97,7 @@ from sklearn.preprocessing import StandardScaler
 from torch.utils.data import DataLoader, TensorDataset
 
 import emolib
-from emolib import features, plots, tables
+from emolib import features, plots, provenance, tables
 from emolib.data.world import make_world
 from emolib.encoders import cross_attention as cda
 from emolib.encoders import symbolic as sym
@@ -108,7 +108,7 @@ from emolib.params import check_notebook
 from emolib.seed import seed_everything, set_num_threads
 from emolib.train import fit, params_key
 
-check_notebook("04_zhu2023", globals())  # refuse bad parameters before any work
+RUN_PARAMS = check_notebook("04_zhu2023", globals())  # refuse bad parameters before any work
 logging.basicConfig(level=logging.WARNING)
 set_num_threads(threads)
 plots.set_style()
@@ -151,6 +151,8 @@ piano = piano.reset_index(drop=True)
 classes = ["Q1", "Q2", "Q3", "Q4"]
 y_all = piano.label.map({q: i for i, q in enumerate(classes)}).to_numpy()
 split_idx = {s: np.flatnonzero(piano.split.to_numpy() == s) for s in ("train", "val", "test")}
+provenance.start_run("04_zhu2023", RUN_PARAMS, data=data_name,  # run record of every table
+                     splits={"piano": piano, "paired": paired})
 print(data_name)
 
 # %%
@@ -178,13 +180,20 @@ def _stft(path):
                                   n_frames=n_frames)
 
 
+def _stack(arrays):
+    """Per-clip (rows, frames) arrays as one array. Real clips differ in length (here with
+    n_frames=None, and for the ResNet's log-mels): the shorter ones repeat to the longest."""
+    n = max(a.shape[-1] for a in arrays)
+    return np.stack([np.pad(a, [(0, 0), (0, n - a.shape[-1])], mode="wrap") for a in arrays])
+
+
 t_feat = time.perf_counter()
 paths = piano.audio_path.tolist()
 durations = np.array([librosa.get_duration(path=p) for p in paths])  # clip lengths (s)
-mixed = np.stack(features.cached_features(
+mixed = _stack(features.cached_features(
     paths, "zhu2023-mixed",
     {"key": params_key("zhu2023-mixed", {"n_frames": n_frames, "sr": sr})}, _mixed))
-stft = np.stack(features.cached_features(
+stft = _stack(features.cached_features(
     paths, "zhu2023-stft",
     {"key": params_key("zhu2023-stft", {"n_frames": n_frames, "sr": sr, "n_fft": 512})}, _stft))
 print(mixed.shape, stft.shape, f"features {time.perf_counter() - t_feat:.0f} s")
@@ -479,7 +488,7 @@ print(f"Table 4 models: {time.perf_counter() - t_models:.0f} s")
 # NBVAL_IGNORE_OUTPUT
 t_base = time.perf_counter()
 _probe = ShortChunkResNet(n_channels=resnet_width, n_classes=4)
-mels = torch.from_numpy(np.stack(features.cached_features(
+mels = torch.from_numpy(_stack(features.cached_features(
     paths, "zhu2023-resnet-mel", {"key": params_key("zhu2023-resnet-mel", {"sr": sr})},
     lambda p: _probe.features(torch.from_numpy(load_audio(p, sr))[None])[0].numpy())))
 crop = int(3.0 * sr / 256)  # 3-s crops at hop 256
