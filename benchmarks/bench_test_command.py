@@ -1,10 +1,10 @@
 """Benchmark: the README test command from a fresh clone, against its budget.
 
-Budget (issue 12): from a fresh clone, ``make test`` (set-up included: venv, install,
-warm-up, ruff, unit tests, nbval re-executing every notebook with empty caches, the
-tolerance check of the re-executed tables) takes at most 15 minutes on the 2-core CPU, so
-that the later issues, which add work, stay under CI's 25 minutes. Run on demand, not by
-the test suite:
+Budget: from a fresh clone, ``make test`` (set-up included: venv, install, warm-up, ruff,
+unit tests, nbval re-executing every notebook with empty caches, the tolerance check of
+the re-executed tables, the real-data notebook runs) takes at most 25 minutes on the
+2-core CPU (the project's limit; issue 12 asked for at most 15 at its state, measured at
+12.4). Run on demand, not by the test suite:
 
     python benchmarks/bench_test_command.py [--keep] [--repo .]
 
@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-BUDGET_S = 15 * 60.0
+BUDGET_S = 25 * 60.0
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> tuple[float, int]:
