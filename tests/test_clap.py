@@ -7,6 +7,7 @@ import types
 import numpy as np
 import pandas as pd
 import pytest
+import realdata
 import soundfile as sf
 import torch
 import torch.nn.functional as F
@@ -23,28 +24,7 @@ from emolib.encoders.clap import (
 
 @pytest.fixture(scope="module")
 def tiny_clap_dir(tmp_path_factory):
-    from transformers import (
-        ClapAudioConfig,
-        ClapConfig,
-        ClapFeatureExtractor,
-        ClapModel,
-        ClapTextConfig,
-    )
-
-    torch.manual_seed(0)
-    # gotcha: hidden_size == patch_embeds_hidden_size * 2 ** (len(depths) - 1)
-    ac = ClapAudioConfig(window_size=4, num_mel_bins=16, spec_size=64, patch_size=4,
-                         patch_stride=(4, 4), patch_embeds_hidden_size=8, hidden_size=16,
-                         depths=[1, 1], num_attention_heads=[2, 2], num_hidden_layers=2,
-                         projection_dim=12, enable_fusion=False)
-    tc = ClapTextConfig(vocab_size=100, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=20, projection_dim=12, max_position_embeddings=40)
-    path = tmp_path_factory.mktemp("tiny_clap")
-    ClapModel(ClapConfig(text_config=tc.to_dict(), audio_config=ac.to_dict(),
-                         projection_dim=12)).save_pretrained(path)
-    ClapFeatureExtractor(feature_size=16, sampling_rate=48000, hop_length=480, max_length_s=1,
-                         fft_window_size=1024).save_pretrained(path)
-    return path
+    return realdata.write_tiny_clap(tmp_path_factory.mktemp("tiny_clap"))
 
 
 def test_clap_audio_encoder_real_path(tiny_clap_dir):
