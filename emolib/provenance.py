@@ -1,7 +1,9 @@
 """The run record: what produced a run's tables and figures.
 
-Each numbered notebook calls :func:`start_run` once, with ``globals()`` as its parameters,
-once it knows its data (the data name it writes into its tables, and its split counts).
+Each numbered notebook calls :func:`start_run` once it knows its data (the data name it
+writes into its tables, and its split counts), with its parameters as given: the copy
+that ``RUN_PARAMS = emolib.params.check_notebook(notebook, globals())`` returned before the
+notebook resolved its ``None`` defaults.
 From then on every table (:func:`emolib.tables.write_paper_table`) and figure
 (:func:`emolib.plots.save_figure`) of the run carries a :class:`RunRecord`: the lines of
 :meth:`RunRecord.header_lines` in the Markdown header of a table, and the record as JSON
@@ -201,7 +203,8 @@ def start_run(notebook: str, params: Mapping[str, Any], *, data: str,
 
     Args:
         notebook: e.g. ``"02_emoclim2024"``.
-        params: the notebook's ``globals()``; only the names of its parameters cell count.
+        params: the notebook's parameter values (``RUN_PARAMS``, or ``globals()``); only the
+            names of its parameters cell count.
         data: the data name the notebook writes into its tables, e.g.
             ``"world (seed=0, profile=default)"`` or ``"AudioSet mood subset + ISEAR"``.
         splits: dataset name -> a DataFrame with a ``split`` column (its rows are counted
