@@ -51,12 +51,14 @@ setup: $(STAMP)
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml constraints.txt Makefile | $(VPY)
+$(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt Makefile | $(VPY)
 	$(VPY) -m pip install --quiet --upgrade "pip>=23"
 	$(VPY) -m pip install --quiet -c constraints.txt $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple) "torch==2.13.0" "setuptools<81" wheel
 	$(VPY) -m pip install --quiet -c constraints.txt -e ".[all]"
-	@if $(VPY) -m pip freeze | grep -i '^nvidia'; then \
-	  echo "ERROR: CUDA packages were installed; torch must stay the CPU build 2.13.0" >&2; exit 1; fi
+	$(VPY) -m pip install --quiet --no-deps -c constraints.txt -r requirements-nodeps.txt
+	@if $(VPY) -m pip freeze | grep -iE '^(nvidia|tensorflow)'; then \
+	  echo "ERROR: CUDA or TensorFlow packages were installed; torch must stay the CPU build 2.13.0" \
+	    "and the musicnn checkpoints are read without TensorFlow" >&2; exit 1; fi
 	$(VPY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (emolib)" \
 	  --env ATEN_CPU_CAPABILITY avx2 --env ONEDNN_MAX_CPU_ISA AVX2 --env MKL_CBWR AVX2 \
 	  --env OPENBLAS_CORETYPE Haswell --env NPY_DISABLE_CPU_FEATURES "X86_V4 AVX512_ICL AVX512_SPR" \
