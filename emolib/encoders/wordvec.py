@@ -11,24 +11,53 @@ ICASSP 2021); those vectors are not available offline. This module gives
   *alone* by the locally installed pretrained sentence encoder all-MiniLM-L6-v2 (384-d,
   L2-normalised). This is a real pretrained semantic space, but it is **not Word2Vec**
   and not music-domain; tables and figures call it "MiniLM static word vectors".
+* :func:`wordllama_word_vectors` — an optional second offline space: WordLlama
+  ``l2_supercat`` (256-d), a static token-embedding table (32k Llama-2 vocabulary) trained
+  from the concatenated input-embedding codebooks of several Llama-2-tokenizer LLMs
+  (LLaMA 2 70B, phi 3 medium, …; Matryoshka-projected), carried inside the PyPI wheel
+  ``wordllama`` (MIT). A word is the mean
+  of its (Llama-2 SentencePiece) token vectors, exactly as ``WordLlama.embed`` computes it,
+  *not* L2-normalised. Tables and figures call it :data:`WORDLLAMA_WORDVEC_NAME`.
+* :func:`word_vectors` — picks one of the two offline spaces by name (``"minilm"``,
+  ``"wordllama"``), the notebooks' ``word_vectors`` parameter.
 
 Notebooks: 01_won2021, 03_chowdhury2023.
 """
 from __future__ import annotations
 
+import functools
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from emolib import provenance
 
-__all__ = ["WordVectors", "read_word_vectors", "static_word_vectors", "MINILM_WORDVEC_NAME"]
+__all__ = ["WordVectors", "read_word_vectors", "static_word_vectors", "MINILM_WORDVEC_NAME",
+           "WORDLLAMA_WORDVEC_NAME", "WORDLLAMA_SPEC", "wordllama_path", "load_wordllama",
+           "wordllama_word_vectors", "word_vectors", "WORD_VECTOR_SPACES"]
+
+log = logging.getLogger(__name__)
 
 #: How the offline default space is named in tables and figures.
 MINILM_WORDVEC_NAME = "MiniLM static word vectors (all-MiniLM-L6-v2, each word embedded alone)"
+
+#: How the optional WordLlama space is named in tables and figures.
+WORDLLAMA_WORDVEC_NAME = ("WordLlama L2-supercat 256-d static token embeddings "
+                          "(each word embedded alone, mean of its tokens)")
+
+#: The pip requirement that provides the WordLlama space (weights inside the wheel).
+WORDLLAMA_SPEC = "wordllama==0.4.0.post1 toml"
+
+#: The model configuration inside the wheel (``wordllama/weights/l2_supercat_<dim>...``).
+_WORDLLAMA_CONFIG = "l2_supercat"
+
+#: Names accepted by :func:`word_vectors` (``space``; notebooks: ``word_vectors``).
+WORD_VECTOR_SPACES = ("minilm", "wordllama")
 
 
 @dataclass
@@ -185,3 +214,126 @@ def static_word_vectors(words: Iterable[str], encoder: object | None = None) -> 
     words = list(dict.fromkeys(words))
     vecs = embed_texts([w.replace("_", " ") for w in words], encoder=encoder)
     return WordVectors(words, vecs, name=MINILM_WORDVEC_NAME)
+
+
+# --------------------------------------------------------------------------------------
+# WordLlama (optional, offline)
+
+
+def _import_wordllama() -> Any:
+    """``import wordllama`` without its side effect on logging, or a clear ImportError.
+
+    ``wordllama`` (and its ``inference`` module) call ``logging.basicConfig(level=INFO)``
+    at import, which would switch on INFO output of every library in a notebook; the root
+    logger's handlers and level are restored afterwards.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        import wordllama
+    except ImportError as exc:
+        raise ImportError("the WordLlama word vectors need the PyPI packages "
+                          f"`pip install {WORDLLAMA_SPEC}` (weights inside the wheel); "
+                          f"import failed: {exc}") from exc
+    finally:
+        for h in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(h)
+        root.setLevel(level)
+    return wordllama
+
+
+def wordllama_path() -> Path:
+    """Folder of the installed ``wordllama`` package (holds ``weights/`` and ``tokenizers/``)."""
+    return Path(_import_wordllama().__file__).resolve().parent
+
+
+def _shipped_dims(folder: Path) -> list[int]:
+    dims = []
+    for f in (folder / "weights").glob(f"{_WORDLLAMA_CONFIG}_*.safetensors"):
+        tail = f.name[len(_WORDLLAMA_CONFIG) + 1:-len(".safetensors")]
+        if tail.isdigit():
+            dims.append(int(tail))
+    return sorted(dims)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_wordllama(dim: int) -> Any:
+    wordllama = _import_wordllama()
+    folder = wordllama_path()
+    shipped = _shipped_dims(folder)
+    if dim not in shipped:
+        raise FileNotFoundError(
+            f"WordLlama {_WORDLLAMA_CONFIG} dim={dim} is not in the installed wheel "
+            f"({folder / 'weights'} ships dims {shipped}); downloads are disabled")
+    # WordLlama.load() looks for a tokenizer in <package>/tokenizer/ (the wheel ships
+    # tokenizers/) and then in <cache_dir>/tokenizers/, then downloads from Hugging Face.
+    # The package folder as cache_dir finds both files inside the wheel; disable_download
+    # turns any missing file into a FileNotFoundError instead of a network request.
+    model = wordllama.WordLlama.load(_WORDLLAMA_CONFIG, cache_dir=folder, dim=dim,
+                                     binary=False, disable_download=True)
+    log.info("WordLlama %s %d-d loaded offline from %s (vocabulary %d)", _WORDLLAMA_CONFIG,
+             dim, folder, model.embedding.shape[0])
+    return model
+
+
+def load_wordllama(dim: int = 256) -> Any:
+    """The WordLlama ``l2_supercat`` model (a ``wordllama.WordLlamaInference``), offline.
+
+    Loaded once per process from the weights and tokenizer inside the installed wheel
+    (never from the network: a missing file raises ``FileNotFoundError``); the wheel ships
+    ``dim=256`` only. Missing package → ``ImportError`` naming
+    ``pip install wordllama==0.4.0.post1 toml``. Recorded in the run's provenance.
+    Notebooks: 01_won2021, 03_chowdhury2023.
+    """
+    model = _load_wordllama(int(dim))
+    provenance.record_model(f"WordLlama {_WORDLLAMA_CONFIG} ({int(dim)}-d)", "wordllama")
+    return model
+
+
+def _wordllama_text(word: str) -> str:
+    """The text WordLlama embeds for a word/phrase: underscores → spaces, spaces collapsed."""
+    return " ".join(word.replace("_", " ").split())
+
+
+def wordllama_word_vectors(words: Iterable[str], normalize: bool = False) -> WordVectors:
+    """Offline word embedding: each word/phrase embedded alone by WordLlama (256-d).
+
+    Like :func:`static_word_vectors`: duplicates are dropped (first occurrence kept, order
+    preserved) and underscores become spaces (``"chill_out"`` → "chill out"); runs of
+    whitespace are collapsed too, since WordLlama's tokenizer, unlike MiniLM's, has tokens
+    for extra spaces. A vector is the mean of the word's token embeddings, float32, equal
+    to ``load_wordllama().embed([text])[0]``. Not L2-normalised by default, as
+    ``WordLlama.embed`` (``norm=False``); cosine-based code is unaffected, and
+    ``normalize=True`` gives unit vectors (``embed(..., norm=True)``). The tokenizer is
+    case-sensitive (MiniLM's is not). A word with no token (empty after the replacements)
+    raises ``ValueError``. Named :data:`WORDLLAMA_WORDVEC_NAME`.
+    Notebooks: 01_won2021, 03_chowdhury2023.
+    """
+    words = list(dict.fromkeys(words))
+    texts = [_wordllama_text(w) for w in words]
+    empty = [w for w, t in zip(words, texts) if not t]
+    if empty:
+        raise ValueError(f"WordLlama word vectors: {len(empty)} word(s) have no text to embed "
+                         f"after replacing underscores: {empty[:5]!r}")
+    model = load_wordllama()
+    if texts:
+        vecs = np.asarray(model.embed(texts, norm=normalize), dtype=np.float32)
+    else:
+        vecs = np.zeros((0, model.embedding.shape[1]), dtype=np.float32)
+    return WordVectors(words, vecs, name=WORDLLAMA_WORDVEC_NAME)
+
+
+def word_vectors(words: Iterable[str], space: str = "minilm") -> WordVectors:
+    """Offline static word vectors of ``words`` in the named space.
+
+    ``space``: ``"minilm"`` → :func:`static_word_vectors` (all-MiniLM-L6-v2, 384-d, the
+    default), ``"wordllama"`` → :func:`wordllama_word_vectors` (WordLlama, 256-d). Anything
+    else → ``ValueError`` naming the allowed values. The notebooks pass their
+    ``word_vectors`` parameter here. Notebooks: 01_won2021, 03_chowdhury2023.
+    """
+    if space == "minilm":
+        return static_word_vectors(words)
+    if space == "wordllama":
+        return wordllama_word_vectors(words)
+    raise ValueError(f"space (the notebooks' word_vectors) must be one of "
+                     f"{', '.join(repr(s) for s in WORD_VECTOR_SPACES)}; got {space!r}")
