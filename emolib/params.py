@@ -48,8 +48,9 @@ __all__ = ["PROFILES", "LAYOUTS", "NOTEBOOK_CHECKS", "TRANSCRIPTION_BACKENDS",
 
 #: The size profiles every notebook knows (world size and model budgets).
 PROFILES: tuple[str, ...] = ("quick", "default", "paper")
-#: Names ``emolib.encoders.transcription.get_backend`` builds (notebook 04).
-TRANSCRIPTION_BACKENDS: tuple[str, ...] = ("onsets_frames", "basic_pitch")
+#: Names ``emolib.encoders.transcription.get_backend`` builds (notebook 04); the same as
+#: ``transcription.BACKENDS`` (tests/test_transcription.py holds the two in step).
+TRANSCRIPTION_BACKENDS: tuple[str, ...] = ("onsets_frames", "madmom", "transkun", "basic_pitch")
 #: Largest seed accepted (fits a signed 64-bit integer, as torch.manual_seed needs).
 MAX_SEED = 2**63 - 1
 

@@ -2,8 +2,8 @@
 renderings (emolib.soundfont, TinySoundFont + pretty_midi's TimGM6mb.sf2) of a piano
 passage, a drum loop, major and minor cadences and a scale, each with its own notes.
 
-Notes are ``(pitch, onset_s, offset_s, velocity)``; audio is mono float32 at 16 kHz,
-peak-normalised to 0.5.
+Notes are ``(pitch, onset_s, offset_s, velocity)``; audio is mono float32 at 16 kHz (the
+world's rate; ``scale`` takes ``sr``), peak-normalised to 0.5.
 """
 from __future__ import annotations
 
@@ -80,5 +80,5 @@ def scale_notes(start: int = 60, n: int = 15, step: float = 0.4) -> Notes:
     return [(p, i * step, i * step + step * 0.9, 80) for i, p in enumerate(pitches[:n])]
 
 
-def scale(start: int = 60, n: int = 15, step: float = 0.4) -> np.ndarray:
-    return _norm(render_notes(scale_notes(start, n, step), SR, program=0))
+def scale(start: int = 60, n: int = 15, step: float = 0.4, sr: int = SR) -> np.ndarray:
+    return _norm(render_notes(scale_notes(start, n, step), sr, program=0))

