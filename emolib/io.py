@@ -5,6 +5,7 @@ these helpers: the content is written to a temporary file in the same directory 
 renamed over the target, which is atomic on POSIX file systems. :func:`atomic_dir` removes
 the folders that killed builds left behind (:func:`remove_stale_partials`), and
 :func:`file_identity` is how every feature and embedding cache names an input file.
+:func:`load_image` decodes an image file (the readers and the image encoders use it).
 
 Notebooks: all (tables, figures and caches are written through these helpers).
 """
@@ -21,9 +22,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_path", "atomic_dir",
-           "remove_stale_partials", "file_identity", "STALE_PARTIAL_SECONDS"]
+           "remove_stale_partials", "file_identity", "STALE_PARTIAL_SECONDS",
+           "IMAGE_EXTENSIONS", "load_image"]
 
 log = logging.getLogger(__name__)
 
@@ -194,3 +200,40 @@ def file_identity(path: str | os.PathLike[str]) -> tuple[str, int, int]:
     if not stat.S_ISREG(st.st_mode):
         raise FileNotFoundError(f"{str(path)!r} is not a regular file")
     return str(resolved), int(st.st_size), int(st.st_mtime_ns)
+
+
+# ---------------------------------------------------------------------------- images
+#: File extensions counted as images (case-insensitive).
+IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
+
+
+def load_image(path: str | os.PathLike[str], size: int | None = None) -> torch.Tensor:
+    """Decode an image file as an RGB float tensor (3, H, W) in [0, 1] (optionally resized²).
+
+    An absent file → ``FileNotFoundError``; an empty or undecodable file →
+    :class:`~emolib.data.files.DataError`, both naming the file.
+
+    Notebook: 02_emoclim2024 (real-data path; also through
+    :func:`emolib.encoders.image.load_images`).
+    """
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from emolib.data.files import DataError
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"image file not found: {p.absolute()}")
+    if p.stat().st_size == 0:
+        raise DataError(f"{p.absolute()}: image file is empty (0 bytes)")
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            if size is not None:
+                im = im.resize((size, size), Image.BILINEAR)
+            arr = np.asarray(im, dtype=np.float32) / 255.0
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{p.absolute()}: cannot decode image ({exc}); expected a "
+                        f"{'/'.join(IMAGE_EXTENSIONS)} image") from exc
+    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()

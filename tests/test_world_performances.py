@@ -277,3 +277,26 @@ def test_bad_midlevel_and_style_parameters(tmp_path):
         P.style_for("jazzy", 0)
     with pytest.raises(ValueError, match="mode"):
         P.PieceSpec("x", mode="dorian")
+
+
+def test_the_one_midi_writer_keeps_each_roles_format(score):
+    """A rendition is written by PrettyMIDI.write (the performances' files), a PrettyMIDI
+    by the direct encoder (the clips'), unless ``writer`` says otherwise."""
+    import io
+
+    from emolib.data.world import midi, music, scores
+
+    assert P.midi_bytes is music.midi_bytes is midi.midi_bytes
+    assert P.PieceSpec is scores.ScoreSpec and P.PieceSpec is not music.PieceSpec
+    r = P.render(score, P.style_for("romantic", 0, "k"), 0, key="k")
+    buf = io.BytesIO()
+    P.to_pretty_midi(r).write(buf)
+    assert P.midi_bytes(r) == buf.getvalue() == midi.midi_bytes(r, writer="pretty_midi")
+    fast = midi.midi_bytes(P.to_pretty_midi(r))
+    assert fast == midi.midi_bytes(r, writer="direct") != buf.getvalue()
+    back = pretty_midi.PrettyMIDI(io.BytesIO(fast))
+    assert len(back.instruments[0].notes) == len(r.pitch)
+    with pytest.raises(ValueError, match="writer"):
+        midi.midi_bytes(r, writer="mido")
+    with pytest.raises(TypeError, match="Rendition"):
+        midi.midi_bytes(b"MThd")

@@ -14,7 +14,8 @@ split: stratified 80/10/10 with ``random_state=42`` (:func:`paper_split`, two st
 held out, then halved into validation and test; 21,829 images → 17,463 / 2,183 / 2,183).
 
 Nothing is downloaded; the reader only parses what is on disk. Images are not decoded here
-(:func:`load_image` does that on demand, as a float (3, H, W) tensor in [0, 1]).
+(:func:`emolib.io.load_image`, re-exported here as ``load_image``, does that on demand, as
+a float (3, H, W) tensor in [0, 1]).
 
 Notebook: 02_emoclim2024.ipynb.
 """
@@ -24,21 +25,16 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from emolib.data.files import DataError
 from emolib.data.splits import sklearn_stratified_split as paper_split  # noqa: F401 (re-export)
 from emolib.data.taxonomies import TAXONOMIES
+from emolib.io import IMAGE_EXTENSIONS, load_image  # noqa: F401 (re-export: their home is io)
 
 __all__ = ["IMAGE_EXTENSIONS", "read_image_folders", "paper_split", "load_deepemotion",
            "load_image"]
 
 log = logging.getLogger(__name__)
-
-#: File extensions counted as images (case-insensitive).
-IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
-
 
 def _label_root(root: Path, labels: Sequence[str]) -> Path:
     """``root`` itself, or its single wrapper sub-folder, whichever holds the label folders."""
@@ -98,31 +94,3 @@ def load_deepemotion(root: str | Path, random_state: int = 42) -> pd.DataFrame:
     df["split"] = paper_split(df["label"], random_state=random_state)
     log.info("DeepEmotion: %d images from %s", len(df), root)
     return df
-
-
-def load_image(path: str | Path, size: int | None = None) -> "torch.Tensor":  # noqa: F821
-    """Decode an image file as an RGB float tensor (3, H, W) in [0, 1] (optionally resized²).
-
-    An absent file → ``FileNotFoundError``; an empty or undecodable file →
-    :class:`~emolib.data.files.DataError`, both naming the file.
-
-    Notebook: 02_emoclim2024 (real-data path).
-    """
-    import torch
-    from PIL import Image
-
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"image file not found: {p.absolute()}")
-    if p.stat().st_size == 0:
-        raise DataError(f"{p.absolute()}: image file is empty (0 bytes)")
-    try:
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-            if size is not None:
-                im = im.resize((size, size), Image.BILINEAR)
-            arr = np.asarray(im, dtype=np.float32) / 255.0
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{p.absolute()}: cannot decode image ({exc}); expected a "
-                        f"{'/'.join(IMAGE_EXTENSIONS)} image") from exc
-    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()

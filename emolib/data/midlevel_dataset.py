@@ -9,7 +9,7 @@ the official mid-level code reads (shreyanc/midlevel_general, ``paths.py``)::
 
 Rating columns are matched by name ignoring case, spaces and underscores, with the
 aliases below (e.g. ``melody`` → melodiousness, ``modality`` → minorness), and returned
-in the model's output order :data:`emolib.encoders.midlevel.MIDLEVEL_NAMES`. The split
+in the model's output order :data:`emolib.data.taxonomies.MIDLEVEL_NAMES`. The split
 holds out whole artists (the official split tests on artists with a single clip).
 
 Notebook: 03_chowdhury2023 (``data_root`` path).
@@ -23,7 +23,7 @@ import pandas as pd
 
 from emolib.data.files import DataError, is_missing, read_csv
 from emolib.data.splits import group_split
-from emolib.encoders.midlevel import MIDLEVEL_NAMES
+from emolib.data.taxonomies import MIDLEVEL_NAMES
 
 __all__ = ["COLUMN_ALIASES", "read_midlevel_annotations", "load_midlevel_dataset"]
 

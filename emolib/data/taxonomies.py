@@ -32,6 +32,8 @@ __all__ = [
     "relevance",
     "compare_mappings",
     "taxonomy_table",
+    "MIDLEVEL_NAMES",
+    "MIDLEVEL8_NAMES",
 ]
 
 #: Label sets, in a fixed order (the order used for class indices everywhere).
@@ -43,6 +45,17 @@ TAXONOMIES: Mapping[str, tuple[str, ...]] = MappingProxyType({
                     "anger", "disgust", "fear", "sadness"),
     "emopia": ("Q1", "Q2", "Q3", "Q4"),
 })
+
+#: The seven mid-level perceptual features (Aljanaki & Soleymani 2018), in the order of
+#: the dataset's annotation file and of the official mid-level model's outputs. The one
+#: definition: the reader (:mod:`emolib.data.midlevel_dataset`), the world
+#: (``emolib.data.world.midlevel.MIDLEVEL_FEATURES``) and the model
+#: (:mod:`emolib.encoders.midlevel`) import it from here.
+MIDLEVEL_NAMES: tuple[str, ...] = ("melodiousness", "articulation", "rhythm_complexity",
+                                   "rhythm_stability", "dissonance", "tonal_stability",
+                                   "minorness")
+#: Chowdhury et al.'s 8-d mid-level space: the 7 features + onset density.
+MIDLEVEL8_NAMES: tuple[str, ...] = MIDLEVEL_NAMES + ("onset_density",)
 
 #: Where each taxonomy comes from and which paper uses it in which role.
 TAXONOMY_INFO: Mapping[str, dict[str, str]] = MappingProxyType({

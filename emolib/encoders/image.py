@@ -35,6 +35,7 @@ from torch import nn
 
 from emolib import provenance
 from emolib.augment import center_resize_crop, random_resized_crop
+from emolib.io import load_image
 
 __all__ = ["CLIP_MEAN", "CLIP_STD", "preprocess", "CLIPImageEncoder", "SmallImageCNN",
            "colour_statistics", "pretrained_image_cnn", "load_images", "embed_images",
@@ -144,8 +145,6 @@ def colour_statistics(images: torch.Tensor) -> torch.Tensor:
 def load_images(paths: Sequence[str], size: int) -> torch.Tensor:
     """Decode image files to a (N, 3, size, size) float tensor in [0, 1]
     (short side + centre crop)."""
-    from emolib.data.deepemotion import load_image
-
     return torch.stack([center_resize_crop(load_image(p), size) for p in paths])
 
 

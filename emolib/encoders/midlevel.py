@@ -47,6 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from emolib import provenance
+from emolib.data.taxonomies import MIDLEVEL8_NAMES, MIDLEVEL_NAMES
 from emolib.io import atomic_path, file_identity
 from emolib.paths import cache_dir
 
@@ -59,12 +60,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The 7 mid-level features, in the order of the official model's outputs.
-MIDLEVEL_NAMES: tuple[str, ...] = ("melodiousness", "articulation", "rhythm_complexity",
-                                   "rhythm_stability", "dissonance", "tonal_stability",
-                                   "minorness")
-#: The paper's 8-d mid-level space: the 7 features + onset density.
-MIDLEVEL8_NAMES: tuple[str, ...] = MIDLEVEL_NAMES + ("onset_density",)
+# MIDLEVEL_NAMES (the 7 mid-level features, in the order of the official model's outputs)
+# and MIDLEVEL8_NAMES (+ onset density, the paper's 8-d space) are defined in
+# emolib.data.taxonomies and re-exported here.
 
 
 # ----------------------------------------------------------------------------- front end

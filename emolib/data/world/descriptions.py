@@ -33,7 +33,7 @@ import numpy as np
 from emolib.seed import rng
 
 if TYPE_CHECKING:  # pragma: no cover
-    from emolib.data.world.performances import Rendition
+    from emolib.data.world.scores import Rendition
 
 __all__ = ["CONCEPTS", "IRRELEVANT", "performance_character", "concept_activations",
            "listener_profile", "ListenerProfile", "describe"]

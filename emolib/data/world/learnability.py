@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from emolib.data.splits import stratified_split
+from emolib.data.taxonomies import MIDLEVEL_NAMES
 
 __all__ = ["audio_summary_features", "image_colour_features", "learnability_table",
            "MIDLEVEL_COLUMNS"]
@@ -32,8 +33,7 @@ __all__ = ["audio_summary_features", "image_colour_features", "learnability_tabl
 log = logging.getLogger(__name__)
 
 #: the seven mid-level perceptual features (Aljanaki & Soleymani 2018)
-MIDLEVEL_COLUMNS = ("melodiousness", "articulation", "rhythm_complexity", "rhythm_stability",
-                    "dissonance", "tonal_stability", "minorness")
+MIDLEVEL_COLUMNS = MIDLEVEL_NAMES  # the old name of taxonomies.MIDLEVEL_NAMES
 
 
 def audio_summary_features(path: str, sr: int = 16000) -> np.ndarray:

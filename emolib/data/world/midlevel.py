@@ -54,16 +54,30 @@ Notebook: 03_chowdhury2023.ipynb (mid-level model training and evaluation), 00_t
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from emolib.data.taxonomies import MIDLEVEL_NAMES
+from emolib.data.world.runner import run_items
+from emolib.data.world.scores import (
+    _BAR_RHYTHMS,
+    _TEXTURES,
+    Rendition,
+    ScoreSpec,
+    Style,
+    compose,
+    crop,
+    render,
+    sounding_offsets,
+    synthesize_rendition,
+    wav_bytes,
+)
+from emolib.io import atomic_write_bytes
 from emolib.seed import rng
-
-if TYPE_CHECKING:  # pragma: no cover
-    from emolib.data.world.performances import Rendition
 
 __all__ = [
     "MIDLEVEL_FEATURES",
@@ -85,11 +99,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The seven mid-level features, in the order of the real dataset's annotation file.
-MIDLEVEL_FEATURES: tuple[str, ...] = (
-    "melodiousness", "articulation", "rhythm_complexity", "rhythm_stability",
-    "dissonance", "tonal_stability", "minorness",
-)
+#: The seven mid-level features, in the order of the real dataset's annotation file
+#: (:data:`emolib.data.taxonomies.MIDLEVEL_NAMES`, under the name this module always used).
+MIDLEVEL_FEATURES: tuple[str, ...] = MIDLEVEL_NAMES
 
 #: Krumhansl & Kessler (1982) probe-tone key profiles, tonic first.
 KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -107,16 +119,7 @@ _KK_ROLLED = _KK_ROLLED / np.sqrt((_KK_ROLLED ** 2).sum(-1, keepdims=True))
 
 
 # --------------------------------------------------------------------------- helpers
-def sounding_offsets(r: "Rendition") -> np.ndarray:
-    """Key release extended to the pedal release when the pedal is down at key release."""
-    off = np.asarray(r.offset, float).copy()
-    for down, up in np.asarray(r.pedal, float).reshape(-1, 2):
-        inside = (off >= down) & (off < up)
-        off[inside] = up
-    return off
-
-
-def legato_ratios(r: "Rendition", voices: np.ndarray | None = None) -> np.ndarray:
+def legato_ratios(r: Rendition, voices: np.ndarray | None = None) -> np.ndarray:
     """Per-note min(1, sounding duration / IOI to the next onset of the same voice).
 
     Notes that are the last of their voice get NaN. ``voices`` overrides ``r.voice``.
@@ -136,7 +139,7 @@ def legato_ratios(r: "Rendition", voices: np.ndarray | None = None) -> np.ndarra
     return out
 
 
-def _melody_index(r: "Rendition") -> np.ndarray:
+def _melody_index(r: Rendition) -> np.ndarray:
     """Indices of the melody notes (voice 0, else the skyline), in time order."""
     voice = np.asarray(r.voice)
     onset = np.asarray(r.onset, float)
@@ -149,7 +152,7 @@ def _melody_index(r: "Rendition") -> np.ndarray:
     return idx[np.argsort(onset[idx], kind="stable")]
 
 
-def _onset_groups(r: "Rendition") -> tuple[np.ndarray, np.ndarray]:
+def _onset_groups(r: Rendition) -> tuple[np.ndarray, np.ndarray]:
     """Unique score onsets (beats) and the median performed time of each."""
     so = np.asarray(r.score_onset, float)
     onset = np.asarray(r.onset, float)
@@ -160,7 +163,7 @@ def _onset_groups(r: "Rendition") -> tuple[np.ndarray, np.ndarray]:
     return beats, times
 
 
-def _segments(r: "Rendition") -> tuple[np.ndarray, np.ndarray]:
+def _segments(r: Rendition) -> tuple[np.ndarray, np.ndarray]:
     """Piecewise-constant segments: (lengths (S,), active-note mask (S, N))."""
     on = np.asarray(r.onset, float)
     off = sounding_offsets(r)
@@ -172,7 +175,7 @@ def _segments(r: "Rendition") -> tuple[np.ndarray, np.ndarray]:
     return np.diff(bounds), active
 
 
-def _pc_histogram(r: "Rendition", t0: float = -np.inf, t1: float = np.inf) -> np.ndarray:
+def _pc_histogram(r: Rendition, t0: float = -np.inf, t1: float = np.inf) -> np.ndarray:
     """Pitch-class histogram weighted by sounding time inside [t0, t1)."""
     on = np.asarray(r.onset, float)
     off = sounding_offsets(r)
@@ -190,14 +193,14 @@ def _key_correlations(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- features
-def articulation(r: "Rendition") -> float:
+def articulation(r: Rendition) -> float:
     """1 − mean legato ratio (0 = fully legato, → 1 = very short staccato)."""
     lr = legato_ratios(r)
     lr = lr[~np.isnan(lr)]
     return float(np.clip(1.0 - lr.mean(), 0, 1)) if len(lr) else 0.0
 
 
-def melodiousness(r: "Rendition") -> float:
+def melodiousness(r: Rendition) -> float:
     """Stepwise, singable, legato and prominent melody (see module docstring)."""
     idx = _melody_index(r)
     pitch = np.asarray(r.pitch)
@@ -216,7 +219,7 @@ def melodiousness(r: "Rendition") -> float:
     return float(np.clip(0.35 * step + 0.15 * (1 - leap) + 0.30 * mel_legato + 0.20 * prom, 0, 1))
 
 
-def rhythm_stability(r: "Rendition") -> float:
+def rhythm_stability(r: Rendition) -> float:
     """exp(−s/0.12), s = weighted std of log seconds-per-beat between score onsets."""
     beats, times = _onset_groups(r)
     if len(beats) < 3:
@@ -228,7 +231,7 @@ def rhythm_stability(r: "Rendition") -> float:
     return float(np.exp(-s / 0.12))
 
 
-def rhythm_complexity(r: "Rendition") -> float:
+def rhythm_complexity(r: Rendition) -> float:
     """0.5·min(1, 2·syncopation share) + 0.5·normalised performed-IOI entropy."""
     beats, times = _onset_groups(r)
     if len(beats) < 3:
@@ -248,7 +251,7 @@ def rhythm_complexity(r: "Rendition") -> float:
     return float(np.clip(0.5 * min(1.0, 2 * sync_share) + 0.5 * h, 0, 1))
 
 
-def dissonance(r: "Rendition") -> float:
+def dissonance(r: Rendition) -> float:
     """1 − exp(−R/0.25), R = time-averaged mean pairwise roughness of sounding notes."""
     lengths, active = _segments(r)
     pitch = np.asarray(r.pitch)
@@ -265,7 +268,7 @@ def dissonance(r: "Rendition") -> float:
     return float(1 - np.exp(-raw / 0.25))
 
 
-def tonal_stability(r: "Rendition", window: float = 4.0, hop: float = 2.0) -> float:
+def tonal_stability(r: Rendition, window: float = 4.0, hop: float = 2.0) -> float:
     """Mean windowed key clarity (best KK correlation, mapped to 0..1)."""
     on = np.asarray(r.onset, float)
     off = sounding_offsets(r)
@@ -284,7 +287,7 @@ def tonal_stability(r: "Rendition", window: float = 4.0, hop: float = 2.0) -> fl
     return float(np.average(vals, weights=weights)) if vals else 0.0
 
 
-def _window_overlap(r: "Rendition", window: float = 0.75, hop: float = 0.25) -> np.ndarray:
+def _window_overlap(r: Rendition, window: float = 0.75, hop: float = 0.25) -> np.ndarray:
     """(W, N) sounding time of every note inside sliding windows."""
     on = np.asarray(r.onset, float)
     off = sounding_offsets(r)
@@ -293,7 +296,7 @@ def _window_overlap(r: "Rendition", window: float = 0.75, hop: float = 0.25) -> 
                    - np.maximum(on[None, :], starts[:, None]), 0, None)
 
 
-def _bass_triads(r: "Rendition", window: float = 0.75) -> tuple[int, int]:
+def _bass_triads(r: Rendition, window: float = 0.75) -> tuple[int, int]:
     """Windows whose bass carries a major / a minor triad (counts)."""
     ov = _window_overlap(r, window)
     pitch = np.asarray(r.pitch)
@@ -310,7 +313,7 @@ def _bass_triads(r: "Rendition", window: float = 0.75) -> tuple[int, int]:
     return int((fifth & M3 & ~m3).sum()), int((fifth & m3 & ~M3).sum())
 
 
-def _all_triads(r: "Rendition", window: float = 0.75) -> tuple[int, int]:
+def _all_triads(r: Rendition, window: float = 0.75) -> tuple[int, int]:
     """Major / minor triads (any root) heard in sliding windows (counts)."""
     ov = _window_overlap(r, window)
     h = ov @ np.eye(12)[np.asarray(r.pitch) % 12]
@@ -319,7 +322,7 @@ def _all_triads(r: "Rendition", window: float = 0.75) -> tuple[int, int]:
     return int((present & M3 & p5 & ~m3).sum()), int((present & m3 & p5 & ~M3).sum())
 
 
-def minorness(r: "Rendition") -> float:
+def minorness(r: Rendition) -> float:
     """0.5·σ((r_min − r_maj)/0.15) + 0.25·bass-triad + 0.25·any-triad minor shares."""
     h = _pc_histogram(r)
     if h.sum() <= 0:
@@ -332,7 +335,7 @@ def minorness(r: "Rendition") -> float:
     return float(np.clip(0.5 * evidence + 0.25 * shares[0] + 0.25 * shares[1], 0, 1))
 
 
-def onset_density(r: "Rendition", duration: float | None = None) -> float:
+def onset_density(r: Rendition, duration: float | None = None) -> float:
     """Onset events (onsets < 30 ms apart merged) per second of ``duration``.
 
     ``duration`` defaults to the last key release of the rendition.
@@ -347,7 +350,7 @@ def onset_density(r: "Rendition", duration: float | None = None) -> float:
     return n_events / dur
 
 
-def midlevel_values(r: "Rendition", duration: float | None = None) -> dict[str, float]:
+def midlevel_values(r: Rendition, duration: float | None = None) -> dict[str, float]:
     """All seven mid-level features (0..1) and onset density (per s) of a rendition."""
     return {
         "melodiousness": melodiousness(r),
@@ -369,23 +372,11 @@ CLIP_PROGRAMS: tuple[tuple[int, float], ...] = (
 
 def _random_clip(seed: int, index: int, duration: float):
     """A random score + random expressive style, rendered and cropped to ``duration``."""
-    from dataclasses import replace
-
-    from emolib.data.world.performances import (
-        _BAR_RHYTHMS,
-        _TEXTURES,
-        PieceSpec,
-        Style,
-        compose,
-        crop,
-        render,
-    )
-
     g = rng(seed, "midlevel_clip", index)
     bpb = int(g.choice([2, 3, 4], p=[0.2, 0.35, 0.45]))
     bpm = float(g.uniform(45, 80) if bpb == 2 else g.uniform(55, 165))
     bar_s = bpb * 60.0 / bpm
-    spec = PieceSpec(
+    spec = ScoreSpec(
         name=f"clip{index}", tonic=int(g.integers(12)), mode=str(g.choice(["major", "minor"])),
         beats_per_bar=bpb, subdiv=3 if bpb == 2 else int(g.choice([2, 2, 3])),
         bpm=round(bpm, 1), texture=str(g.choice(_TEXTURES)),
@@ -419,9 +410,6 @@ def _random_clip(seed: int, index: int, duration: float):
 
 def _clip_job(job: dict, out_dir: Path, seed: int, sr: int) -> dict:
     """Render, label and write one mid-level clip."""
-    from emolib.data.world.performances import synthesize_rendition, wav_bytes
-    from emolib.io import atomic_write_bytes
-
     i, duration, noise = job["index"], job["duration"], job["rating_noise"]
     r = _random_clip(seed, i, duration)
     values = midlevel_values(r, duration=duration)
@@ -453,8 +441,6 @@ def build_midlevel(out_dir: Path, seed: int, n_clips: int, duration: float = 5.0
     ``out_dir``), values from :func:`midlevel_values` plus Gaussian ``rating_noise``
     (clipped to 0..1). Notebook: 03_chowdhury2023.ipynb.
     """
-    from emolib.data.world.performances import _run_jobs
-
     if not isinstance(n_clips, (int, np.integer)) or n_clips < 1:
         raise ValueError(f"n_clips must be a positive integer, got {n_clips!r}")
     if not 1.0 <= float(duration) <= 60.0:
@@ -467,7 +453,7 @@ def build_midlevel(out_dir: Path, seed: int, n_clips: int, duration: float = 5.0
         raise ValueError(f"rating_noise must be in [0, 0.5], got {rating_noise!r}")
     jobs = [{"index": i, "duration": float(duration), "rating_noise": float(rating_noise)}
             for i in range(int(n_clips))]
-    rows = _run_jobs(_clip_job, jobs, Path(out_dir), seed, int(sr), int(n_jobs), progress,
-                     "mid-level clips")
+    rows = run_items(partial(_clip_job, out_dir=Path(out_dir), seed=seed, sr=int(sr)), jobs,
+                     int(n_jobs), progress, "mid-level clips")
     log.info("rendered %d mid-level clips of %.1f s under %s", len(rows), duration, out_dir)
     return pd.DataFrame(rows, columns=["clip_id", "audio_path", *MIDLEVEL_FEATURES])

@@ -30,10 +30,9 @@ Notebooks: 00_tour (the world), 01_won2021, 02_emoclim2024 (through ``make_world
 """
 from __future__ import annotations
 
-import io
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -44,6 +43,8 @@ import pretty_midi
 from emolib.io import atomic_path, atomic_write_bytes
 from emolib.seed import rng
 
+from .midi import midi_bytes
+from .runner import run_items
 from .synth import synthesize, timbre_for
 
 __all__ = [
@@ -60,10 +61,10 @@ __all__ = [
     "caption_from_piece",
     "compose_clip",
     "render_audio",
-    "midi_bytes",
+    "midi_bytes",  # from emolib.data.world.midi (re-exported)
     "write_clip",
     "item_seed",
-    "run_items",
+    "run_items",  # from emolib.data.world.runner (re-exported)
     "build_music",
 ]
 
@@ -803,78 +804,6 @@ def render_audio(pm: pretty_midi.PrettyMIDI, duration: float, sr: int = 16000,
     return y
 
 
-def _vlq(n: int) -> bytes:
-    """MIDI variable-length quantity."""
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    return bytes(reversed(out))
-
-
-def _track(events: list[tuple[int, int, bytes]]) -> bytes:
-    events.sort(key=lambda e: (e[0], e[1]))
-    body, last = bytearray(), 0
-    for tick, _, data in events:
-        body += _vlq(tick - last) + data
-        last = tick
-    body += _vlq(0) + b"\xff\x2f\x00"
-    return b"MTrk" + len(body).to_bytes(4, "big") + bytes(body)
-
-
-def midi_bytes(pm: pretty_midi.PrettyMIDI) -> bytes:
-    """Standard MIDI File (format 1) bytes of ``pm``, deterministic and fast.
-
-    Pieces with a single tempo (all of the world's) are written by a small direct
-    encoder (~50x faster than ``PrettyMIDI.write``, which dominates otherwise); anything
-    else falls back to ``PrettyMIDI.write``. Either way ``pretty_midi`` reads the file
-    back with the same notes (times quantised to ticks), programs, drums and CCs.
-    """
-    tempo_times, tempi = pm.get_tempo_changes()
-    if len(tempi) != 1 or pm.key_signature_changes or pm.lyrics or \
-            any(i.pitch_bends for i in pm.instruments) or len(pm.instruments) > 15:
-        buf = io.BytesIO()
-        pm.write(buf)
-        return buf.getvalue()
-    res = int(pm.resolution)
-    mpqn = int(round(6e7 / float(tempi[0])))
-    ticks_per_s = 1e6 / mpqn * res
-
-    def tick(t: float) -> int:
-        return int(round(float(t) * ticks_per_s))
-
-    conductor = [(0, 0, b"\xff\x51\x03" + mpqn.to_bytes(3, "big"))]
-    for ts in pm.time_signature_changes:
-        dd = int(round(math.log2(ts.denominator)))
-        conductor.append((tick(ts.time), 1, b"\xff\x58\x04" + bytes(
-            [ts.numerator, dd, 24, 8])))
-    tracks = [_track(conductor)]
-    channels = [c for c in range(16) if c != 9]
-    melodic = 0
-    for inst in pm.instruments:
-        if inst.is_drum:
-            ch = 9
-        else:
-            ch = channels[melodic % len(channels)]
-            melodic += 1
-        name = inst.name.encode("ascii", "replace")[:127]
-        ev: list[tuple[int, int, bytes]] = [(0, 0, b"\xff\x03" + _vlq(len(name)) + name),
-                                            (0, 1, bytes([0xC0 | ch, inst.program & 0x7F]))]
-        for cc in inst.control_changes:
-            ev.append((tick(cc.time), 3, bytes([0xB0 | ch, cc.number & 0x7F,
-                                                 cc.value & 0x7F])))
-        for n in inst.notes:
-            on = tick(n.start)
-            off = max(tick(n.end), on + 1)
-            ev.append((on, 4, bytes([0x90 | ch, n.pitch & 0x7F, max(1, n.velocity & 0x7F)])))
-            ev.append((off, 2, bytes([0x80 | ch, n.pitch & 0x7F, 0])))
-        tracks.append(_track(ev))
-    header = b"MThd" + (6).to_bytes(4, "big") + (1).to_bytes(2, "big") + \
-        len(tracks).to_bytes(2, "big") + res.to_bytes(2, "big")
-    return header + b"".join(tracks)
-
-
 def write_clip(pm: pretty_midi.PrettyMIDI, audio: np.ndarray, sr: int, audio_file: Path,
                midi_file: Path) -> None:
     """Write 16-bit PCM WAV and MIDI atomically."""
@@ -899,21 +828,6 @@ def _check_common(seed: int, duration: float, sr: int, n_jobs: int) -> None:
         raise ValueError(f"sr must be a positive integer sample rate, got {sr!r}")
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
-
-
-def run_items(fn: Callable[[dict], dict], items: list[dict], n_jobs: int, progress: bool,
-              desc: str) -> list[dict]:
-    """Apply ``fn`` to every item (a picklable module-level function), results in order."""
-    from emolib.progress import tqdm
-
-    if n_jobs == 1 or len(items) < 2:
-        return [fn(it) for it in tqdm(items, desc=desc, disable=not progress)]
-    import multiprocessing as mp
-
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ctx.Pool(min(n_jobs, len(items))) as pool:
-        return list(tqdm(pool.imap(fn, items, chunksize=max(1, len(items) // (8 * n_jobs))),
-                         total=len(items), desc=desc, disable=not progress))
 
 
 def _music_item(it: dict) -> dict:

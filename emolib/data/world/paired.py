@@ -26,11 +26,11 @@ from .music import (
     item_seed,
     render_audio,
     render_piece,
-    run_items,
     spec_from_latent,
     write_clip,
 )
 from .piano import to_solo_piano
+from .runner import run_items
 
 __all__ = ["compose_paired_piece", "build_paired"]
 

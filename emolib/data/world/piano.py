@@ -33,10 +33,10 @@ from .music import (
     make_motif,
     render_audio,
     render_piece,
-    run_items,
     spec_from_latent,
     write_clip,
 )
+from .runner import run_items
 
 __all__ = ["to_solo_piano", "piano_song_spec", "compose_piano_clip", "build_piano"]
 
