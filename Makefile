@@ -74,14 +74,24 @@ reproduce: $(STAMP)
 # tables and figures going to TEST_OUT (never over the committed paper_tables/ and figures/);
 # tests/test_reexecuted_tables.py then compares the tables written there with the committed
 # ones (trained numbers within the tolerance stated in README.md, everything else exactly).
+# The real-data notebook runs (tests/test_realdata_notebooks.py: own miniature data root,
+# cache and output, all in temporary folders) run in a second pytest process beside that
+# session, so that the two cores are both busy; their log is printed at the end and either
+# process failing fails the target.
 TEST_OUT ?= $(CURDIR)/notebooks/executed/test-output
 LINTED := emolib tests scripts benchmarks notebooks
+REALDATA := tests/test_realdata_notebooks.py
 
 test: $(STAMP)
 	$(VPY) -m ruff check $(LINTED)
 	rm -rf "$(TEST_OUT)" && mkdir -p "$(TEST_OUT)"
-	EMOLIB_OUTPUT="$(TEST_OUT)" $(VPY) -m pytest tests notebooks --nbval-lax \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1800 -p no:cacheprovider
+	@( $(VPY) -m pytest $(REALDATA) -p no:cacheprovider > "$(TEST_OUT)/realdata.log" 2>&1; \
+	   echo $$? > "$(TEST_OUT)/realdata.rc" ) & \
+	EMOLIB_OUTPUT="$(TEST_OUT)" $(VPY) -m pytest tests notebooks --ignore=$(REALDATA) --nbval-lax \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1800 -p no:cacheprovider; \
+	main=$$?; wait; \
+	echo "== $(REALDATA) (ran beside the session above) =="; cat "$(TEST_OUT)/realdata.log"; \
+	test $$main -eq 0 && test "$$(cat "$(TEST_OUT)/realdata.rc")" -eq 0
 
 lint: $(STAMP)
 	$(VPY) -m ruff check $(LINTED)
