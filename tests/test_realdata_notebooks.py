@@ -11,8 +11,10 @@ figure of the notebook is written; no emotion world was built. When the run reco
 (a ``paper_tables/<name>.json`` beside a table), its parameters and weights and the
 Markdown header are checked too.
 
-Slow (≈ 3-4 min for the four on 2 cores): marked ``slow`` and ``after_notebooks``, so that
-in ``make test`` it runs after nbval, when the CPU is otherwise idle.
+Slow (≈ 3-4 min for the four on 2 cores): marked ``slow`` and ``after_notebooks``. ``make
+test`` runs this module in a second pytest process beside the unit-test + nbval session
+(it shares nothing with it: data root, cache and output are temporary folders); in a single
+``pytest tests notebooks`` session the marker puts it after nbval.
 """
 from __future__ import annotations
 
