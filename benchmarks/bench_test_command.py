@@ -65,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make test   {t_test:7.1f} s  (exit {rc_test})")
         print(f"total       {total:7.1f} s  budget {BUDGET_S:.0f} s  "
               f"{'OK' if total <= BUDGET_S and rc_test == 0 else 'OVER BUDGET OR FAILED'}")
-        print(f"pytest: {summary[-1] if summary else 'no summary line'}")
+        # make test runs two pytest sessions (nbval + unit tests; the real-data notebooks)
+        for line in summary or ["no summary line"]:
+            print(f"pytest: {line}")
         tol = clone / "notebooks" / "executed" / "test-output" / "tolerance_report.txt"
         if tol.is_file():
             print("tolerance report:\n  " + "\n  ".join(tol.read_text().splitlines()))
