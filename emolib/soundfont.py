@@ -16,6 +16,7 @@ Used by tests/audio_fixtures.py: the audio that the tests of the real pretrained
 """
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -50,15 +51,55 @@ def _soundfont_bytes() -> bytes:
     return soundfont_path().read_bytes()
 
 
-def _synth(sr: int, gain: float) -> tuple[Any, int]:
+def _tsf() -> Any:
     try:
-        import tinysoundfont
+        import tinysoundfont._tinysoundfont as tsf
     except ImportError as exc:  # pragma: no cover - installed by `make setup`
         raise ImportError("SoundFont rendering needs tinysoundfont: "
                           "pip install --no-deps tinysoundfont==0.3.7") from exc
-    synth = tinysoundfont.Synth(samplerate=int(sr), gain=float(gain))
-    sfid = synth.sfload(_soundfont_bytes())
-    return synth, sfid
+    return tsf
+
+
+@lru_cache(maxsize=4)
+def _loaded(sr: int, gain: float) -> Any:
+    """The parsed SoundFont for one (sample rate, gain), kept for the process (parsing the
+    6 MB file costs ~15 ms, as much as rendering a simple 10-s clip)."""
+    tsf = _tsf()
+    font = tsf.SoundFont(_soundfont_bytes())
+    font.set_output(tsf.OutputMode.Mono, int(sr), float(gain))
+    font.set_max_voices(_MAX_VOICES)
+    return font
+
+
+def _fresh(sr: int, gain: float) -> Any:
+    """The process's SoundFont in its just-loaded state.
+
+    TinySoundFont's ``reset`` clears the channels but lets sounding voices ring on, so
+    every voice is first stopped and rendered out (a voice stopped by "all sounds off"
+    falls silent within one 64-sample block); a voice still sounding after that (never
+    seen) gets a freshly parsed SoundFont instead. Rendering on the reused font is then
+    bit-identical to rendering on a new one (tests/test_soundfont.py).
+    """
+    font = _loaded(int(sr), float(gain))
+    for chan in range(16):
+        font.channel_sounds_off(chan)
+    flush = np.zeros(1024, np.float32)
+    font.render(_bytes(flush))
+    if flush[256:].any():  # pragma: no cover - defensive
+        _loaded.cache_clear()
+        return _loaded(int(sr), float(gain))
+    font.reset()
+    return font
+
+
+def _bytes(block: np.ndarray) -> memoryview:
+    """A float32 array as the unsigned-byte buffer TinySoundFont renders into (no copy)."""
+    return memoryview(block).cast("B")
+
+
+#: Voices TinySoundFont may play at once (the oldest is cut beyond that); ample for the
+#: world's densest clips, where string tremolo leaves many releasing voices.
+_MAX_VOICES = 512
 
 
 def render_midi(midi: Any, sr: int = 16000, *, tail: float = 0.5,
@@ -70,14 +111,18 @@ def render_midi(midi: Any, sr: int = 16000, *, tail: float = 0.5,
     TinySoundFont has no sustain pedal, so CC 64 is applied here (:func:`sustained_offsets`:
     a note released under the pedal sounds until the pedal is lifted). ``tail`` seconds
     after the last event let the release ring out. ``gain`` is TinySoundFont's global gain in dB.
+    The output is TinySoundFont's mono mix (voices summed without panning), rendered
+    straight into the returned array; the parsed SoundFont is kept for the process.
     """
     if sr <= 0:
         raise ValueError(f"sr must be a positive sample rate in Hz, got {sr!r}")
-    synth, sfid = _synth(sr, gain)
+    if tail < 0:
+        raise ValueError(f"tail must be >= 0 seconds, got {tail!r}")
     events: list[tuple[int, int, int, int, int, int]] = []  # (sample, order, kind, chan, a, b)
     horizon = max([n.end for i in midi.instruments for n in i.notes]
                   + [c.time for i in midi.instruments for c in i.control_changes] + [0.0])
     melodic = iter(c for c in range(16) if c != DRUM_CHANNEL)
+    programs: list[tuple[int, int, bool]] = []
     for inst in midi.instruments:
         if inst.is_drum:
             chan = DRUM_CHANNEL
@@ -87,8 +132,7 @@ def render_midi(midi: Any, sr: int = 16000, *, tail: float = 0.5,
             except StopIteration:
                 raise ValueError("render_midi: more than 15 melodic instruments; "
                                  "General MIDI has 15 melodic channels") from None
-        synth.program_select(chan, sfid, 128 if inst.is_drum else 0,
-                             0 if inst.is_drum else int(inst.program), inst.is_drum)
+        programs.append((chan, 0 if inst.is_drum else int(inst.program), bool(inst.is_drum)))
         for cc in inst.control_changes:
             if cc.number != SUSTAIN_CC:
                 events.append((round(cc.time * sr), 1, 2, chan, int(cc.number), int(cc.value)))
@@ -101,19 +145,25 @@ def render_midi(midi: Any, sr: int = 16000, *, tail: float = 0.5,
     events.sort()
     total = (events[-1][0] if events else 0) + round(tail * sr)
     out = np.zeros(total, np.float32)
+    font = _fresh(int(sr), float(gain))
+    for chan, program, drum in programs:
+        font.channel_set_bank(chan, 128 if drum else 0)
+        font.channel_set_preset_number(chan, program, drum)
     pos = 0
     for sample, _, kind, chan, a, b in events:
         if sample > pos:
-            out[pos:sample] = _mono(synth.generate(sample - pos))
+            font.render(_bytes(out[pos:sample]))
             pos = sample
         if kind == 1:
-            synth.noteon(chan, a, b)
+            if 0 < b <= 127 and 0 <= a <= 127:
+                font.channel_note_on(chan, a, b / 127.0)
         elif kind == 0:
-            synth.noteoff(chan, a)
+            if 0 <= a <= 127:
+                font.channel_note_off(chan, a)
         else:
-            synth.control_change(chan, a, b)
+            font.channel_midi_control(chan, a, b)
     if total > pos:
-        out[pos:] = _mono(synth.generate(total - pos))
+        font.render(_bytes(out[pos:]))
     return out
 
 
@@ -141,22 +191,24 @@ def sustained_offsets(notes: Sequence[Any], control_changes: Sequence[Any]) -> l
     hammer strikes the string anew). Without pedal events the ends are the notes' own.
     """
     spans = _pedal_intervals(control_changes)
+    downs = [d for d, _ in spans]
+    onsets: dict[int, list[float]] = {}  # pitch -> sorted onsets of its notes
+    for m in notes:
+        onsets.setdefault(int(m.pitch), []).append(float(m.start))
+    for v in onsets.values():
+        v.sort()
     ends = []
     for n in notes:
         end = float(n.end)
-        for down, up in spans:
-            if down <= end < up:
-                end = up
-                break
-        restrikes = [m.start for m in notes
-                     if m.pitch == n.pitch and n.start < m.start < end]
-        ends.append(min([end] + restrikes))
+        k = bisect.bisect_right(downs, end) - 1  # the last pedal going down at or before end
+        if k >= 0 and end < spans[k][1]:
+            end = spans[k][1]
+        same = onsets[int(n.pitch)]
+        j = bisect.bisect_right(same, float(n.start))  # the first restrike after the onset
+        if j < len(same) and same[j] < end:
+            end = same[j]
+        ends.append(end)
     return ends
-
-
-def _mono(buffer: memoryview) -> np.ndarray:
-    stereo = np.frombuffer(buffer, dtype=np.float32).reshape(-1, 2)
-    return stereo.mean(axis=1)
 
 
 def render_notes(notes: Iterable[Sequence[float]], sr: int = 16000, *, program: int = GM_PIANO,

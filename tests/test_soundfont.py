@@ -91,3 +91,26 @@ def test_pedal_never_lifted_renders_to_the_last_event():
     pm.instruments.append(inst)
     y = render_midi(pm, SR, tail=0.5)
     assert len(y) == round(0.8 * SR)
+
+
+def test_reused_soundfont_renders_like_a_freshly_parsed_one():
+    """The parsed SoundFont is kept for the process; a render must not depend on what was
+    rendered before (TinySoundFont's reset lets voices ring on: they are stopped first)."""
+    import emolib.soundfont as sf
+
+    def clip(program: int, pitches: list[int]) -> pretty_midi.PrettyMIDI:
+        pm = pretty_midi.PrettyMIDI()
+        inst = pretty_midi.Instrument(program=program)
+        inst.notes += [pretty_midi.Note(100, p, 0.1 * i, 0.1 * i + 0.6)
+                       for i, p in enumerate(pitches)]
+        pm.instruments.append(inst)
+        return pm
+
+    a, b = clip(48, [60, 64, 67, 72]), clip(19, [48, 55, 62])
+    sf._loaded.cache_clear()
+    fresh = render_midi(a, SR, tail=0.1)  # tail too short for the strings to ring out
+    render_midi(b, SR, tail=0.0)  # leaves organ voices sounding
+    again = render_midi(a, SR, tail=0.1)
+    assert np.array_equal(fresh, again)
+    sf._loaded.cache_clear()
+    assert np.array_equal(render_midi(a, SR, tail=0.1), fresh)
