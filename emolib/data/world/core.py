@@ -3,8 +3,8 @@
 The world is a pure function of ``(seed, params)``. :func:`make_world` resolves a size
 *profile* ("quick", "default", "paper") plus keyword overrides into a flat parameter dict,
 hashes ``(seed, params, WORLD_VERSION, code fingerprint)`` into a cache key (the
-fingerprint of the world's source code, :func:`code_fingerprint`, means an edited
-renderer never serves a stale cache), and
+fingerprint of the world's source code and of its SoundFont renderer,
+:func:`code_fingerprint`, means an edited renderer never serves a stale cache), and
 
 * on a cache hit, checks ``manifest.json`` (valid, this folder's world, consistent) and
   the small table files against the sizes and SHA-256 it records, reads the tables (CSV)
@@ -48,7 +48,8 @@ __all__ = ["WORLD_VERSION", "ROLES", "PROFILES", "World", "make_world", "resolve
 log = logging.getLogger(__name__)
 
 #: Bump when any renderer changes its output: old caches are then never reused.
-WORLD_VERSION = "1"
+#: "2": audio rendered with the GM SoundFont (issue 15).
+WORLD_VERSION = "2"
 
 #: The world's datasets, in build order. ``performances`` also yields ``descriptions``.
 ROLES: tuple[str, ...] = ("music", "piano", "paired", "performances", "midlevel",
@@ -220,22 +221,35 @@ _FINGERPRINT: str | None = None
 
 def code_fingerprint() -> str:
     """SHA-256 (16 hex) of the world's source code (``emolib/data/world/*.py`` and the
-    modules it draws on), newlines normalised.
+    modules it draws on, :mod:`emolib.soundfont` among them), newlines normalised, and of
+    the renderer's identity: the ``tinysoundfont`` version and the SoundFont file's bytes.
 
-    Part of the cache key, so that editing a renderer can never serve a stale world,
-    even when nobody remembers to bump :data:`WORLD_VERSION`.
+    Part of the cache key, so that editing a renderer (or installing another SoundFont or
+    TinySoundFont) can never serve a stale world, even when nobody remembers to bump
+    :data:`WORLD_VERSION`.
     """
     global _FINGERPRINT
     if _FINGERPRINT is None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from emolib.soundfont import soundfont_path
+
         here = Path(__file__).resolve().parent
         files = sorted(here.glob("*.py")) + [
             here.parent / "taxonomies.py", here.parent / "splits.py",
             here.parent / "alm.py", here.parent.parent / "seed.py",
+            here.parent.parent / "soundfont.py",
         ]
         h = hashlib.sha256()
         for f in files:
             if f.exists():
                 h.update(f.name.encode() + b"\0" + f.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+        try:
+            tsf_version = version("tinysoundfont")
+        except PackageNotFoundError:  # pragma: no cover - installed by `make setup`
+            tsf_version = "absent"
+        h.update(b"tinysoundfont " + tsf_version.encode() + b"\0")
+        h.update(b"soundfont " + file_sha256(soundfont_path()).encode() + b"\0")
         _FINGERPRINT = h.hexdigest()[:16]
     return _FINGERPRINT
 

@@ -365,7 +365,8 @@ def midlevel_values(r: Rendition, duration: float | None = None) -> dict[str, fl
 
 
 # --------------------------------------------------------------------------- clips
-#: General-MIDI programs of the clips: piano most often, then the synthesiser's others.
+#: General-MIDI programs of the clips and their weights: acoustic grand piano most often,
+#: then string ensemble, nylon guitar, marimba, church organ, saw lead, finger bass.
 CLIP_PROGRAMS: tuple[tuple[int, float], ...] = (
     (0, 0.45), (48, 0.15), (24, 0.12), (12, 0.08), (19, 0.08), (81, 0.06), (33, 0.06))
 
@@ -414,7 +415,7 @@ def _clip_job(job: dict, out_dir: Path, seed: int, sr: int) -> dict:
     r = _random_clip(seed, i, duration)
     values = midlevel_values(r, duration=duration)
     n = int(round(duration * sr))
-    audio = synthesize_rendition(r, sr, int(rng(seed, "midlevel_synth", i).integers(2**31)))
+    audio = synthesize_rendition(r, sr)
     audio = np.pad(audio[:n], (0, max(0, n - len(audio))))
     clip_id = f"ml{i:05d}"
     rel = f"midlevel/audio/{clip_id}.wav"
@@ -433,8 +434,8 @@ def build_midlevel(out_dir: Path, seed: int, n_clips: int, duration: float = 5.0
     """Render ``n_clips`` varied short clips with their seven mid-level values.
 
     Each clip is a random score (any texture, metre, mode, harmony colour, optionally
-    atonal chord shifts) played in a random expressive style by one of the synthesiser's
-    timbres (:data:`CLIP_PROGRAMS`), cropped to ``duration`` s; written to
+    atonal chord shifts) played in a random expressive style by one of the GM programs of
+    :data:`CLIP_PROGRAMS` (rendered with the GM SoundFont), cropped to ``duration`` s; written to
     ``midlevel/audio/<clip_id>.wav`` (16-bit, ``sr`` Hz). Returns
     ``DataFrame[clip_id, audio_path, melodiousness, articulation, rhythm_complexity,
     rhythm_stability, dissonance, tonal_stability, minorness]`` (paths relative to

@@ -21,6 +21,93 @@ All randomness comes from :func:`emolib.seed.rng`, so every function is a pure f
 of its arguments. The cue rules were written by this project as a teaching/testing
 instrument; they are not the AudioSet data.
 
+**Instrumentation** is a cue rule too. Every clip is rendered from its MIDI with the
+General MIDI SoundFont ``TimGM6mb.sf2`` (:mod:`emolib.data.world.sound`), so the GM
+program of each track is the instrument heard. The literature followed: timbre alone
+changes the emotion listeners perceive in a melody, with melody, tempo and loudness held
+fixed (Hailstone et al. 2009, "It's not what you play, it's how you play it: timbre
+affects perception of emotion in music", QJEP 62(11)); in isolated instrument tones of
+equal pitch, loudness and duration, the affect ratings (valence, energy and tension
+arousal) are predicted by a few spectral and temporal descriptors, among them the ratio of
+high- to low-frequency energy (brightness) and the attack slope — bright, sharp-attack
+tones are rated more energetic and tense (Eerola, Ferrer & Alluri 2012, "Timbre and affect
+dimensions: evidence from affect and similarity ratings and acoustic correlates of
+isolated instrument sounds", Music Perception 30(1)); the cross-modal cue table of Juslin
+& Laukka (2003, Psych. Bulletin 129(5)) gives bright/sharp timbre (much high-frequency
+energy, fast attacks) for anger and happiness (anger the brighter) and soft/dull timbre
+(little high-frequency energy, slow attacks) for sadness and tenderness, a soft spectrum
+for fear; instruments that cannot sustain (marimba, xylophone) afford the short, bright
+notes of happy music, not the long legato of sad music (Schutz, Huron, Keeton & Loewer
+2008, "The happy xylophone", Empirical Musicology Review 3(3)). The GM programs (0-based;
+the TimGM6mb preset names) and what the SoundFont makes of them (measured at 16 kHz on
+C3/C4/C5, velocity 90: spectral centroid in multiples of f0, time to 90 % of the peak
+envelope):
+
+==========  ================================  =============  ==========================
+timbre      GM program (TimGM6mb preset)      centroid/f0,   cue (literature above)
+                                              attack
+==========  ================================  =============  ==========================
+piano       0 Acoustic Grand ("Piano 1")      2.3, 18 ms     sharp attack, decaying;
+                                                             neutral (every piano role)
+strings     48 String Ensemble 1              1.8, 580 ms    soft/dull, slow attack:
+            ("Strings CLP")                                  sadness, tenderness, fear
+pluck       25 Steel-string Acoustic Guitar   1.4, 10 ms     sharp attack, short decay:
+            ("Steel Guitar")                                 happiness
+mallet      12 Marimba                        1.0, 27 ms     short, percussive (cannot
+                                                             sustain): happy, funny
+synth       81 Sawtooth Lead ("Saw Wave")     2.2, 4 ms      sharpest attack, bright:
+                                                             anger, high arousal
+organ       19 Church Organ                   3.3, 85 ms     bright (much high-frequency
+                                                             energy), loud, sustained:
+                                                             anger
+bass        33 Electric Bass (finger)         3.2, 3 ms      (bass line, any mood)
+drums       channel 10, standard kit          —              (high arousal)
+==========  ================================  =============  ==========================
+
+Melody and accompaniment timbres are drawn with weights = a latent base + the label's
+colour (:func:`timbre_weights`; :data:`_COLOUR` ``melody`` / ``accomp``). The base, with
+v, a = valence, arousal in [0, 1]:
+
+=========  ==========================  =====================  ============================
+timbre     melody base                 accompaniment base     why
+=========  ==========================  =====================  ============================
+piano      1.0 + 0.5 (1 - a)           1.0                    the default instrument
+strings    0.5 + 0.6 (1 - v)           0.5 + 0.6 (1 - a)      soft/dull: sad, fear, tender
+pluck      0.4 + 0.5 v                 0.3 + 0.4 v            sharp attack: happiness
+synth      0.1 + 0.7 a²                0.1 + 0.5 a²           sharp/bright: high arousal
+organ      0.25                        0.2                    bright (colour: anger)
+mallet     0.15 + 0.4 v · staccato     0.1                    short notes: happy, funny
+=========  ==========================  =====================  ============================
+
+and the label colours (added weights; tremolo accompaniment is given to the strings
+80 % of the time whatever the label):
+
+=========  =====================================  =========================================
+label      melody / accompaniment colour          cue
+=========  =====================================  =========================================
+angry      synth +1.0 / +0.6, organ +0.6 / +0.6   bright, sharp timbre (J&L 2003; Eerola
+                                                  et al. 2012: brightness and attack raise
+                                                  energy and tension)
+exciting   synth +0.8 / +0.5, pluck +0.5 / +0.5,  sharp attacks, medium-high brightness
+           piano +0.3 / +0.4                      (J&L 2003, happiness / high arousal)
+funny      mallet +1.4 / +0.4, pluck +0.6 / +0.7, short percussive notes (Schutz et al.
+           organ +0.4 / —, piano — / +0.5         2008); no timbre study of humour: the
+                                                  organ is the composer's choice
+happy      piano +0.8 / +0.8, pluck +0.7 / +0.6,  bright, fast attacks (J&L 2003)
+           strings +0.2 / —
+sad        piano +1.0 / +0.8, strings +0.8 / +0.8 soft, dull, slow attacks (J&L 2003)
+scary      strings +1.0 / +1.2, piano +0.6 /      soft spectrum (J&L 2003, fear), string
+           +0.3, synth +0.3 / —, organ — / +0.4   tremolo
+tender     piano +1.0 / +0.8, strings +0.5 /      soft timbre, slow attacks (J&L 2003)
+           +0.8, pluck +0.5 / +0.5
+=========  =====================================  =========================================
+
+Changed against the literature in issue 15: *angry* no longer adds strings (+0.4 melody,
++0.4 accompaniment before): the GM string ensemble is the softest, slowest-attack timbre of
+the set, the cue Juslin & Laukka give for sadness and tenderness, not anger (angry clips
+still get strings from the low-valence base weight and with tremolo). The other weights
+and programs already matched the table; the composer's programs are :data:`PROGRAMS`.
+
 Tags (MagnaTagATune role) are derived from the *realised* piece (instruments actually
 used, tempo, mean velocity, mode, dissonance...) and then made noisy (missed tags,
 occasional spurious tags), like crowd-sourced tags. Captions are short sentences built
@@ -44,13 +131,17 @@ from emolib.io import atomic_path, atomic_write_bytes
 from emolib.seed import rng
 
 from .midi import midi_bytes
+from .playable import make_playable
 from .runner import run_items
-from .synth import synthesize, timbre_for
+from .sound import synthesize
 
 __all__ = [
     "MUSIC_LABELS",
     "TAG_VOCAB",
     "CLIP_GAIN",
+    "PROGRAMS",
+    "TIMBRE_POOL",
+    "timbre_weights",
     "PieceSpec",
     "Motif",
     "spec_from_latent",
@@ -61,6 +152,7 @@ __all__ = [
     "caption_from_piece",
     "compose_clip",
     "render_audio",
+    "timbre_for",
     "midi_bytes",  # from emolib.data.world.midi (re-exported)
     "write_clip",
     "item_seed",
@@ -91,14 +183,35 @@ TAG_VOCAB: tuple[str, ...] = (
 )
 
 #: Fixed gain applied by :func:`render_audio` (loudness differences survive; peak <= 0.9).
-CLIP_GAIN: float = 0.38
+#: Calibrated on the SoundFont renderer: about 1 music clip in 20 reaches the 0.9 limit
+#: (none of the piano-role clips), median clip peak ~0.47 (the old synthesiser's ~0.50).
+CLIP_GAIN: float = 0.5
 
 _TIMBRE_TAG = {"piano": "piano", "strings": "strings", "pluck": "guitar", "bass": "bass",
                "drums": "drums", "synth": "synth", "organ": "organ", "mallet": "marimba"}
 
-#: GM programs used for each timbre by the composer.
-_PROGRAM = {"piano": 0, "mallet": 12, "organ": 19, "pluck": 25, "bass": 33, "strings": 48,
-            "synth": 81}
+#: GM program (0-based) of each timbre of the composer; the SoundFont plays these presets
+#: of TimGM6mb.sf2 (see the module docstring for why each).
+PROGRAMS: dict[str, int] = {"piano": 0, "mallet": 12, "organ": 19, "pluck": 25, "bass": 33,
+                            "strings": 48, "synth": 81}
+
+#: (first program, last program, timbre): the GM families, for any MIDI's tags.
+_GM_FAMILIES: tuple[tuple[int, int, str], ...] = (
+    (0, 7, "piano"), (8, 15, "mallet"), (16, 23, "organ"), (24, 31, "pluck"),
+    (32, 39, "bass"), (40, 55, "strings"), (56, 79, "organ"), (80, 87, "synth"),
+    (88, 95, "strings"), (96, 103, "synth"), (104, 111, "pluck"), (112, 119, "mallet"),
+    (120, 127, "synth"))
+
+
+def timbre_for(program: int, is_drum: bool = False) -> str:
+    """The world's timbre category of a General-MIDI ``program`` (0..127) or a drum track
+    (the composer's own programs, :data:`PROGRAMS`, map back to their timbre)."""
+    if is_drum:
+        return "drums"
+    if not 0 <= int(program) <= 127:
+        raise ValueError(f"program must be a General-MIDI program 0..127, got {program!r}")
+    return next(t for lo, hi, t in _GM_FAMILIES if lo <= int(program) <= hi)
+
 
 _MAJOR = (0, 2, 4, 5, 7, 9, 11)
 _MINOR = (0, 2, 3, 5, 7, 8, 10)
@@ -134,8 +247,8 @@ class _Colour:
 _COLOUR: dict[str, _Colour] = {
     "angry": _Colour(tempo=6, minor=0.8, dissonance=0.3, velocity=10, staccato=0.1,
                      register=-5, syncopation=0.25, tremolo=0.15, leap=0.1, chromatic=0.15,
-                     drums=0.25, melody={"synth": 1.0, "organ": 0.6, "strings": 0.4},
-                     accomp={"synth": 0.6, "organ": 0.6, "strings": 0.4}),
+                     drums=0.25, melody={"synth": 1.0, "organ": 0.6},
+                     accomp={"synth": 0.6, "organ": 0.6}),
     "exciting": _Colour(tempo=10, minor=-0.3, velocity=6, staccato=0.1, density=0.3,
                         register=2, syncopation=0.2, drums=0.3,
                         melody={"synth": 0.8, "pluck": 0.5, "piano": 0.3},
@@ -214,6 +327,39 @@ def _weighted_choice(g: np.random.Generator, weights: dict[str, float]) -> str:
     return keys[int(g.choice(len(keys), p=w / w.sum()))]
 
 
+#: The melody/accompaniment timbres the composer draws from (the bass line is always "bass").
+TIMBRE_POOL: tuple[str, ...] = ("piano", "strings", "pluck", "synth", "organ", "mallet")
+
+
+def timbre_weights(label: str | None, valence: float, arousal: float, staccato: float,
+                   part: str = "melody", timbres: Sequence[str] | None = None, *,
+                   colour_strength: float = 1.0) -> dict[str, float]:
+    """The instrumentation rule: unnormalised weight of each timbre for the ``part``
+    ("melody" or "accomp") of a piece at (``valence``, ``arousal``) with melody
+    ``staccato``: the latent base plus ``colour_strength`` times ``label``'s colour (the
+    tables in the module docstring). Negative sums count as 0 when drawing.
+    """
+    if part not in ("melody", "accomp"):
+        raise ValueError(f"part must be 'melody' or 'accomp', got {part!r}")
+    if label is not None and label not in _COLOUR:
+        raise ValueError(f"label must be one of {MUSIC_LABELS} or None, got {label!r}")
+    pool = tuple(timbres) if timbres is not None else TIMBRE_POOL
+    for t in pool:
+        if t not in TIMBRE_POOL:
+            raise ValueError(f"timbres must be among {sorted(TIMBRE_POOL)}, got {t!r}")
+    v, a = float(valence), float(arousal)
+    if part == "melody":
+        base = {"piano": 1.0 + 0.5 * (1 - a), "strings": 0.5 + 0.6 * (1 - v),
+                "pluck": 0.4 + 0.5 * v, "synth": 0.1 + 0.7 * a * a, "organ": 0.25,
+                "mallet": 0.15 + 0.4 * v * float(staccato)}
+    else:
+        base = {"piano": 1.0, "strings": 0.5 + 0.6 * (1 - a), "pluck": 0.3 + 0.4 * v,
+                "synth": 0.1 + 0.5 * a * a, "organ": 0.2, "mallet": 0.1}
+    c = _COLOUR[label] if label is not None else _Colour()
+    colour = c.melody if part == "melody" else c.accomp
+    return {t: base[t] + float(colour_strength) * colour.get(t, 0.0) for t in pool}
+
+
 def spec_from_latent(label: str | None, valence: float, arousal: float,
                      g: np.random.Generator, *, timbres: Sequence[str] | None = None,
                      colour_strength: float = 1.0) -> PieceSpec:
@@ -262,21 +408,11 @@ def spec_from_latent(label: str | None, valence: float, arousal: float,
                   "pulse": 2.0 * a - 0.9}
         accomp_pattern = _weighted_choice(g, {kk: max(s, 0.03) ** 2 for kk, s in scores.items()})
 
-    pool = tuple(timbres) if timbres is not None else ("piano", "strings", "pluck", "synth",
-                                                       "organ", "mallet")
-    for t in pool:
-        if t not in _PROGRAM or t == "bass":
-            raise ValueError(f"timbres must be among {sorted(set(_PROGRAM) - {'bass'})}, "
-                             f"got {t!r}")
-    base_mel = {"piano": 1.0 + 0.5 * (1 - a), "strings": 0.5 + 0.6 * (1 - v),
-                "pluck": 0.4 + 0.5 * v, "synth": 0.1 + 0.7 * a * a, "organ": 0.25,
-                "mallet": 0.15 + 0.4 * v * staccato}
-    base_acc = {"piano": 1.0, "strings": 0.5 + 0.6 * (1 - a), "pluck": 0.3 + 0.4 * v,
-                "synth": 0.1 + 0.5 * a * a, "organ": 0.2, "mallet": 0.1}
+    pool = tuple(timbres) if timbres is not None else TIMBRE_POOL
     melody_timbre = _weighted_choice(
-        g, {t: base_mel[t] + k * c.melody.get(t, 0.0) for t in pool})
+        g, timbre_weights(label, v, a, staccato, "melody", pool, colour_strength=k))
     accomp_timbre = _weighted_choice(
-        g, {t: base_acc[t] + k * c.accomp.get(t, 0.0) for t in pool})
+        g, timbre_weights(label, v, a, staccato, "accomp", pool, colour_strength=k))
     if accomp_pattern == "tremolo" and "strings" in pool and g.random() < 0.8:
         accomp_timbre = "strings"
 
@@ -413,7 +549,8 @@ def render_piece(spec: PieceSpec, duration: float, g: np.random.Generator,
 
     ``motif`` lets several clips share a song's motif (EMOPIA-role piano songs);
     ``start_bar`` offsets the chord progression (a different segment of the song).
-    All note ends are clipped to ``duration`` seconds.
+    All note ends are clipped to ``duration`` seconds; a key struck again ends its previous
+    note (:func:`~emolib.data.world.playable.make_playable`).
     """
     if not duration > 0:
         raise ValueError(f"duration must be > 0 seconds, got {duration!r}")
@@ -423,9 +560,9 @@ def render_piece(spec: PieceSpec, duration: float, g: np.random.Generator,
     n_bars = int(math.ceil(duration / bar))
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(spec.tempo), resolution=480)
     pm.time_signature_changes.append(pretty_midi.TimeSignature(spec.meter, 4, 0.0))
-    mel = pretty_midi.Instrument(program=_PROGRAM[spec.melody_timbre], name="melody")
-    acc = pretty_midi.Instrument(program=_PROGRAM[spec.accomp_timbre], name="accompaniment")
-    bass = pretty_midi.Instrument(program=_PROGRAM["bass"], name="bass")
+    mel = pretty_midi.Instrument(program=PROGRAMS[spec.melody_timbre], name="melody")
+    acc = pretty_midi.Instrument(program=PROGRAMS[spec.accomp_timbre], name="accompaniment")
+    bass = pretty_midi.Instrument(program=PROGRAMS["bass"], name="bass")
     drums = pretty_midi.Instrument(program=0, is_drum=True, name="drums")
     art = 1.1 - 0.8 * spec.staccato  # sounding fraction of the inter-onset interval
     mel_base = int(round(spec.register)) - 5  # scale step 0 sits a fourth below the centre
@@ -578,9 +715,8 @@ def render_piece(spec: PieceSpec, duration: float, g: np.random.Generator,
                         64, 0, min(t0 + bar - 0.03, duration)))
     for inst in (mel, acc, bass, drums):
         if inst.notes:
-            inst.notes.sort(key=lambda nt: (nt.start, nt.pitch))
             pm.instruments.append(inst)
-    return pm
+    return make_playable(pm)  # a key re-struck ends its previous note
 
 
 # --------------------------------------------------------------------------- realised cues
@@ -792,10 +928,10 @@ def compose_clip(label: str, valence: float, arousal: float, seed: int,
     return pm, tags, caption, cues
 
 
-def render_audio(pm: pretty_midi.PrettyMIDI, duration: float, sr: int = 16000,
-                 seed: int = 0) -> np.ndarray:
-    """Synthesise ``pm`` with the fixed clip gain, cut/pad to exactly ``duration`` s, fade out."""
-    y = synthesize(pm, sr=sr, seed=seed, gain=CLIP_GAIN)
+def render_audio(pm: pretty_midi.PrettyMIDI, duration: float, sr: int = 16000) -> np.ndarray:
+    """Render ``pm`` with the GM SoundFont at the fixed clip gain (:data:`CLIP_GAIN`, peak
+    <= 0.9), cut/pad to exactly ``duration`` s, 50 ms fade-out."""
+    y = synthesize(pm, sr=sr, gain=CLIP_GAIN)
     n = int(round(duration * sr))
     y = np.pad(y, (0, max(0, n - len(y))))[:n]
     nf = min(int(0.05 * sr), n)
@@ -833,7 +969,7 @@ def _check_common(seed: int, duration: float, sr: int, n_jobs: int) -> None:
 def _music_item(it: dict) -> dict:
     pm, tags, caption, _ = compose_clip(it["true_label"], it["valence"], it["arousal"],
                                         it["seed"], it["duration"])
-    audio = render_audio(pm, it["duration"], it["sr"], seed=it["seed"])
+    audio = render_audio(pm, it["duration"], it["sr"])
     out = Path(it["out_dir"])
     write_clip(pm, audio, it["sr"], out / it["audio_path"], out / it["midi_path"])
     return {"tags": ";".join(tags), "caption": caption}

@@ -2,8 +2,9 @@
 
 Diverse solo-piano pieces — random keys, tempi (roughly 45–190 bpm), densities,
 polyphony (accompaniment figures from held chords to tremolo), registers, velocity
-levels and pedalling — each kept as MIDI and synthesised to audio with the world's
-piano voice, so that the audio and its score are aligned exactly. Used to pre-train a
+levels and pedalling — each kept as MIDI and rendered to audio with the GM SoundFont's
+acoustic grand piano (program 0, :mod:`emolib.data.world.sound`), so that the audio and its
+score are aligned exactly. Used to pre-train a
 transcription model and a symbolic Transformer (Notebook 04, Zhu et al. 2023), in the role
 MAESTRO plays there. Not MAESTRO data: the pieces come from this project's composer.
 
@@ -63,7 +64,7 @@ def compose_paired_piece(seed: int, duration: float = 10.0) -> pretty_midi.Prett
 
 def _paired_item(it: dict) -> dict:
     pm = compose_paired_piece(it["seed"], it["duration"])
-    audio = render_audio(pm, it["duration"], it["sr"], seed=it["seed"])
+    audio = render_audio(pm, it["duration"], it["sr"])
     out = Path(it["out_dir"])
     write_clip(pm, audio, it["sr"], out / it["audio_path"], out / it["midi_path"])
     return {}

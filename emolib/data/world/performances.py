@@ -124,7 +124,7 @@ def _render_job(job: dict, out_dir: Path, seed: int, sr: int) -> tuple[dict, lis
     values = midlevel_values(r)
     midi_rel, wav_rel = f"performances/midi/{pid}.mid", f"performances/audio/{pid}.wav"
     atomic_write_bytes(out_dir / midi_rel, midi_bytes(r))
-    audio = synthesize_rendition(r, sr, int(rng(seed, "synth", pid).integers(2**31)))
+    audio = synthesize_rendition(r, sr)
     atomic_write_bytes(out_dir / wav_rel, wav_bytes(audio, sr))
     row = {"performance_id": pid, "piece_id": job["piece_id"], "style": job["style"],
            "audio_path": wav_rel, "midi_path": midi_rel,

@@ -36,6 +36,7 @@ from .music import (
     spec_from_latent,
     write_clip,
 )
+from .playable import make_playable
 from .runner import run_items
 
 __all__ = ["to_solo_piano", "piano_song_spec", "compose_piano_clip", "build_piano"]
@@ -46,7 +47,9 @@ log = logging.getLogger(__name__)
 def to_solo_piano(pm: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
     """Merge every non-drum track into one acoustic-piano track (program 0) with pedal.
 
-    Sustain-pedal events of the merged tracks are united (pedal down while any was down).
+    Sustain-pedal events of the merged tracks are united (pedal down while any was down);
+    where the tracks meet on one key, the key's earlier note ends at the new strike
+    (:func:`~emolib.data.world.playable.make_playable`).
     """
     out = pretty_midi.PrettyMIDI(initial_tempo=float(pm.get_tempo_changes()[1][0]),
                                  resolution=pm.resolution)
@@ -78,7 +81,7 @@ def to_solo_piano(pm: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
         piano.control_changes.append(pretty_midi.ControlChange(64, 100, a))
         piano.control_changes.append(pretty_midi.ControlChange(64, 0, b))
     out.instruments.append(piano)
-    return out
+    return make_playable(out)  # melody and accompaniment may meet on one key
 
 
 def piano_song_spec(valence: float, arousal: float, song_seed: int):
@@ -114,7 +117,7 @@ def compose_piano_clip(valence: float, arousal: float, song_seed: int, clip_inde
 def _piano_item(it: dict) -> dict:
     pm = compose_piano_clip(it["valence"], it["arousal"], it["song_seed"], it["clip"],
                             it["duration"])
-    audio = render_audio(pm, it["duration"], it["sr"], seed=it["song_seed"] + it["clip"])
+    audio = render_audio(pm, it["duration"], it["sr"])
     out = Path(it["out_dir"])
     write_clip(pm, audio, it["sr"], out / it["audio_path"], out / it["midi_path"])
     return {}
