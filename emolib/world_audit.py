@@ -224,11 +224,12 @@ def _piano_song_seed(world: World, item_id: str) -> int:
     """The seed ``build_piano`` gave the song of clip ``item_id`` ("Q1_s012_0"): it
     enumerates the latent songs by quadrant (taxonomy order), then song index."""
     from emolib.data.taxonomies import labels
+    from emolib.data.world.core import split_sizes
     from emolib.data.world.music import item_seed
 
     quadrant, song, _ = str(item_id).split("_")
-    index = labels("emopia").index(quadrant) * int(world.params["piano_songs_per_quadrant"]) \
-        + int(song[1:])
+    songs_per_quadrant = sum(split_sizes(world.params, "piano"))
+    index = labels("emopia").index(quadrant) * songs_per_quadrant + int(song[1:])
     return item_seed(world.seed, "piano-song", index)
 
 

@@ -48,8 +48,10 @@ from emolib.losses import (
 )
 
 SR = 16000
-CHEAP = dict(roles=("alm", "isear", "images"), alm_n_per_class=9, isear_n_per_class=10,
-             images_n_per_class=5, image_size=16)
+CHEAP = dict(roles=("alm", "isear", "images"), alm_n_train_per_class=6,
+             alm_n_val_per_class=2, alm_n_test_per_class=1, isear_n_train_per_class=8,
+             isear_n_val_per_class=1, isear_n_test_per_class=1, images_n_train_per_class=3,
+             images_n_val_per_class=1, images_n_test_per_class=1, image_size=16)
 WORLD_KW = dict(profile="quick", n_jobs=1, progress=False, **CHEAP)
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emolib.data.splits import group_split, leave_one_group_out, split_counts, stratified_split
+from emolib.data.splits import (
+    group_split,
+    leave_one_group_out,
+    split_counts,
+    stratified_count_split,
+    stratified_split,
+)
 
 
 def test_stratified_exact_per_class_proportions():
@@ -100,3 +106,58 @@ def test_leave_one_group_out():
         assert set(train).isdisjoint(test) and len(train) + len(test) == 5
     with pytest.raises(ValueError, match="at least 2 groups"):
         list(leave_one_group_out(["only", "only"]))
+
+
+# --- exact counts (the emotion world's split sizes) -------------------------------------
+
+def test_stratified_count_split_exact_counts_per_class():
+    labels = ["a"] * 60 + ["b"] * 20 + ["c"] * 9
+    s = stratified_count_split(labels, n_val=3, n_test=5, seed=3)
+    tab = split_counts(labels, s)
+    assert tab.loc["a"].tolist() == [52, 3, 5]
+    assert tab.loc["b"].tolist() == [12, 3, 5]
+    assert tab.loc["c"].tolist() == [1, 3, 5]
+    assert (s == stratified_count_split(labels, 3, 5, seed=3)).all()  # deterministic
+    assert (s != stratified_count_split(labels, 3, 5, seed=4)).any()  # seed-dependent
+
+
+def test_stratified_count_split_matches_fractions_when_counts_agree():
+    """Same per-class shuffle as stratified_split: 60 items at 80/10/10 are 48/6/6."""
+    labels = np.repeat(["x", "y", "z"], 60)
+    assert (stratified_count_split(labels, 6, 6, seed=7)
+            == stratified_split(labels, (0.8, 0.1, 0.1), seed=7)).all()
+
+
+def test_stratified_count_split_refuses_too_small_classes():
+    with pytest.raises(ValueError, match=r"class 'b' has 3 item\(s\), too few for 2 "
+                                         r"validation \+ 1 test"):
+        stratified_count_split(["a"] * 10 + ["b"] * 3, n_val=2, n_test=1)
+    for bad, match in ((-1, "n_val must be a non-negative integer"),
+                       (1.5, "n_val must be a non-negative integer"),
+                       (True, "n_val must be a non-negative integer")):
+        with pytest.raises(ValueError, match=match):
+            stratified_count_split(["a"] * 10, n_val=bad, n_test=1)
+
+
+def test_group_split_counts_whole_groups_per_stratum():
+    # 4 quadrants x 24 songs x 4 clips: 11 / 3 / 10 songs per quadrant (the default world)
+    groups, labels = [], []
+    for q in ("Q1", "Q2", "Q3", "Q4"):
+        for k in range(24):
+            groups += [f"{q}_s{k:03d}"] * 4
+            labels += [q] * 4
+    s = group_split(groups, labels, seed=0, counts=(3, 10))
+    g = np.asarray(groups)
+    assert all(len(set(s[g == grp])) == 1 for grp in set(groups))
+    tab = split_counts(labels, s)
+    for q in ("Q1", "Q2", "Q3", "Q4"):
+        assert tab.loc[q].tolist() == [44, 12, 40]
+    # 16 songs at counts (3, 2) are the 7:2:1 shares: the same split as the fractions
+    groups16 = [grp for grp in groups if int(grp[-3:]) < 16]
+    labels16 = [grp[:2] for grp in groups16]
+    assert (group_split(groups16, labels16, seed=0, counts=(3, 2))
+            == group_split(groups16, labels16, (0.7, 0.2, 0.1), seed=0)).all()
+    with pytest.raises(ValueError, match="stratum 'Q1' .groups. has 24 item"):
+        group_split(groups, labels, seed=0, counts=(20, 4))
+    with pytest.raises(ValueError, match="counts must be a pair"):
+        group_split(groups, labels, counts=(3,))

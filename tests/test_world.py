@@ -16,8 +16,10 @@ from emolib.data.taxonomies import labels
 from emolib.data.world import core
 from emolib.data.world.core import PROFILES, ROLES, make_world, resolve_params, world_dir
 
-CHEAP = dict(roles=("alm", "isear", "images"), alm_n_per_class=9, isear_n_per_class=10,
-             images_n_per_class=5, image_size=16)
+CHEAP = dict(roles=("alm", "isear", "images"), alm_n_train_per_class=6,
+             alm_n_val_per_class=2, alm_n_test_per_class=1, isear_n_train_per_class=8,
+             isear_n_val_per_class=1, isear_n_test_per_class=1, images_n_train_per_class=3,
+             images_n_val_per_class=1, images_n_test_per_class=1, image_size=16)
 
 
 @pytest.fixture()
@@ -37,16 +39,55 @@ def cheap_world(tmp_path_factory):
 def test_profiles_have_same_keys_and_grow():
     keys = set(PROFILES["default"])
     assert all(set(p) == keys for p in PROFILES.values())
-    for k in ("music_n_per_class", "alm_n_per_class", "images_n_per_class", "midlevel_n_clips"):
+    for k in ("music_n_train_per_class", "alm_n_train_per_class", "images_n_train_per_class",
+              "midlevel_n_train", "piano_train_songs_per_quadrant"):
         assert PROFILES["quick"][k] < PROFILES["default"][k] <= PROFILES["paper"][k]
     assert all(p["sr"] == 16000 for p in PROFILES.values())
+
+
+def test_default_split_sizes():
+    """Issue 15: the default world's test splits are >= 5x those of the first world (music
+    42, images 80, EMOPIA-role piano 32 clips), its training splits unchanged (per class:
+    music 48, images 80; piano 11 songs per quadrant), validation as before."""
+    d = PROFILES["default"]
+    n_music, n_images = len(labels("audioset")), len(labels("deepemotion"))
+    assert core.split_sizes(d, "music") == (48, 6, 36) and 36 * n_music >= 250
+    assert core.split_sizes(d, "images") == (80, 10, 50) and 50 * n_images >= 400
+    assert core.split_sizes(d, "piano") == (11, 3, 10)
+    assert 10 * 4 * d["piano_clips_per_song"] >= 160
+    for role, (tr, va, te) in {"paired": (96, 12, 12), "midlevel": (320, 40, 40),
+                               "alm": (80, 20, 20), "isear": (84, 18, 18)}.items():
+        assert core.split_sizes(d, role) == (tr, va, te), role
+    # paper: the papers' proportions (80/10/10, 7:2:1 by song, 70/15/15, one author of three)
+    p = PROFILES["paper"]
+    for role in ("music", "paired", "midlevel", "images"):
+        tr, va, te = core.split_sizes(p, role)
+        assert tr == 8 * va == 8 * te, role
+    assert core.split_sizes(p, "piano") == (28, 8, 4)
+    assert core.split_sizes(p, "isear") == (210, 45, 45)
+    tr, va, te = core.split_sizes(p, "alm")
+    assert va + te == (tr + va + te) // 3
+    with pytest.raises(ValueError, match="role must be one of"):
+        core.split_sizes(d, "performances")
 
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(profile="huge"), "unknown world profile 'huge'"),
     (dict(music_clips=3), r"unknown world parameter\(s\) \['music_clips'\]"),
-    (dict(alm_n_per_class=0), "'alm_n_per_class' must be a positive integer"),
-    (dict(images_n_per_class=2.5), "'images_n_per_class' must be a positive integer"),
+    (dict(music_n_per_class=60), r"unknown world parameter\(s\) \['music_n_per_class'\]"),
+    (dict(alm_n_train_per_class=0), "'alm_n_train_per_class' must be a positive integer"),
+    (dict(images_n_test_per_class=2.5),
+     "'images_n_test_per_class' must be a positive integer"),
+    (dict(music_n_val_per_class=0), "'music_n_val_per_class' must be a positive integer"),
+    (dict(music_n_test_per_class="36"), "'music_n_test_per_class' must be a positive integer"),
+    (dict(piano_test_songs_per_quadrant=-1),
+     "'piano_test_songs_per_quadrant' must be a positive integer"),
+    (dict(piano_val_songs_per_quadrant=True),
+     "'piano_val_songs_per_quadrant' must be a positive integer"),
+    (dict(paired_n_test=0), "'paired_n_test' must be a positive integer"),
+    (dict(midlevel_n_val=1.0), "'midlevel_n_val' must be a positive integer"),
+    (dict(isear_n_test_per_class=None), "'isear_n_test_per_class' must be a positive integer"),
+    (dict(perf_n_pieces=0), "'perf_n_pieces' must be a positive integer"),
     (dict(music_duration=-1.0), "'music_duration' must be a positive number"),
     (dict(perf_per_piece=(5, 3)), "'perf_per_piece' must be a pair"),
     (dict(spread=2.0), "'spread' must be in"),
@@ -90,21 +131,62 @@ def test_world_tables_and_paths(cheap_world):
     for df in (w.alm, w.isear, w.images):
         assert set(df["split"]) == {"train", "val", "test"}
         assert df["label"].isin(labels({45: "alm", 70: "isear", 40: "deepemotion"}[len(df)])).all()
-    # isear 70/15/15, stratified by the observed label: per class the largest-remainder
-    # counts, with val/test ties alternating between classes
+    # isear and images, stratified by the observed label: exactly the parameters' val and
+    # test counts of every observed class, the rest train
     from emolib.data.splits import split_counts
 
-    tab = split_counts(w.isear["label"], w.isear["split"])
-    for lab, row in tab.iterrows():
-        n = row.sum()
-        assert abs(row["train"] - 0.7 * n) < 1 and abs(row["val"] - 0.15 * n) < 1, (
-            lab, row.tolist())
-    assert abs(tab["val"].sum() - tab["test"].sum()) <= 2
+    for df in (w.isear, w.images):
+        tab = split_counts(df["label"], df["split"])
+        assert (tab["val"] == 1).all() and (tab["test"] == 1).all() and (tab["train"] >= 1).all()
+    assert tab["train"].sum() == 40 - 2 * len(tab)
     for p in w.images["image_path"]:
         assert Path(p).is_absolute() and Path(p).exists()
     assert len(w.music) == 0 and "audio_path" in w.music.columns  # not-built role: empty table
     assert {"train", "val", "test"} <= set(w.summary().columns)
     assert "alm=45" in repr(w)
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.1])
+def test_split_sizes_follow_the_parameters(tmp_path, noise):
+    """quick profile + overrides: val/test hold exactly the requested numbers of items of
+    every observed class (isear, images) or of the held-out author (alm, by author)."""
+    w = make_world(seed=5, profile="quick", cache_dir=tmp_path, n_jobs=1, progress=False,
+                   roles=("alm", "isear", "images"), label_noise=noise, image_size=16,
+                   alm_n_train_per_class=8, alm_n_val_per_class=3, alm_n_test_per_class=1,
+                   isear_n_train_per_class=6, isear_n_val_per_class=2,
+                   isear_n_test_per_class=4, images_n_train_per_class=5,
+                   images_n_val_per_class=1, images_n_test_per_class=3)
+    from emolib.data.splits import split_counts
+
+    for df, taxonomy, (tr, va, te) in ((w.isear, "isear", (6, 2, 4)),
+                                       (w.images, "deepemotion", (5, 1, 3))):
+        k = len(labels(taxonomy))
+        assert len(df) == k * (tr + va + te)
+        tab = split_counts(df["label"], df["split"])
+        assert (tab["val"] == va).all() and (tab["test"] == te).all(), tab
+        assert tab["train"].sum() == k * (tr + va + te) - len(tab) * (va + te)
+        if noise == 0.0:
+            assert (tab["train"] == tr).all()
+    alm = w.alm
+    held = alm["author"] == sorted(set(alm["author"]))[-1]
+    assert (alm.loc[held, "true_label"].value_counts() == 3 + 1).all()  # val + test per class
+    assert set(alm.loc[held, "split"]) == {"val", "test"} and set(alm.loc[~held, "split"]) == {
+        "train"}
+    n_val, n_test = (alm["split"] == "val").sum(), (alm["split"] == "test").sum()
+    assert n_val + n_test == 5 * 4 and abs(n_val - 3 * n_test) <= 3  # 3:1, stratified
+
+
+def test_unmeetable_split_sizes_refused_naming_the_parameters(tmp_path):
+    """With heavy label noise an observed class can be too small for the requested val +
+    test counts: the build stops with an error naming the parameters, leaving no world."""
+    with pytest.raises(ValueError, match=r"world parameters images_n_val_per_class=1 and "
+                                         r"images_n_test_per_class=1 .images per class.*"
+                                         r"raise images_n_train_per_class"):
+        make_world(seed=0, profile="quick", cache_dir=tmp_path, n_jobs=1, progress=False,
+                   roles=("images",), image_size=16, label_noise=0.9,
+                   images_n_train_per_class=1, images_n_val_per_class=1,
+                   images_n_test_per_class=1)
+    assert list(tmp_path.rglob("*")) == []
 
 
 def test_manifest_byte_identical_and_seed_dependent(tmp_path):
@@ -194,8 +276,11 @@ def test_learnability_text_and_images_above_chance(tmp_path):
     from emolib.data.world.learnability import learnability_table
 
     w = make_world(seed=1, profile="quick", cache_dir=tmp_path, n_jobs=1, progress=False,
-                   roles=("alm", "isear", "images"), alm_n_per_class=40, isear_n_per_class=30,
-                   images_n_per_class=30, image_size=32)
+                   roles=("alm", "isear", "images"), alm_n_train_per_class=28,
+                   alm_n_val_per_class=6, alm_n_test_per_class=6, isear_n_train_per_class=20,
+                   isear_n_val_per_class=5, isear_n_test_per_class=5,
+                   images_n_train_per_class=24, images_n_val_per_class=3,
+                   images_n_test_per_class=3, image_size=32)
     t = learnability_table(w, seed=0, progress=False)
     assert set(t["dataset"]) == {"alm", "isear", "images"}
     for r in t.itertuples():
@@ -213,10 +298,14 @@ def _available(role: str) -> bool:
 
 AUDIO_ROLES = tuple(r for r in ("music", "piano", "paired", "performances", "midlevel")
                     if _available(r))
-TINY_AUDIO = dict(music_n_per_class=2, music_duration=2.0, piano_songs_per_quadrant=3,
-                  piano_clips_per_song=2, piano_duration=2.0, paired_n_items=4, paired_duration=2.0,
-                  perf_n_pieces=2, perf_per_piece=(2, 2), perf_n_listeners=(2, 2),
-                  midlevel_n_clips=6, midlevel_duration=2.0)
+TINY_AUDIO = dict(music_n_train_per_class=1, music_n_val_per_class=1, music_n_test_per_class=1,
+                  music_duration=2.0, piano_train_songs_per_quadrant=1,
+                  piano_val_songs_per_quadrant=1, piano_test_songs_per_quadrant=1,
+                  piano_clips_per_song=2, piano_duration=2.0, paired_n_train=2, paired_n_val=1,
+                  paired_n_test=1, paired_duration=2.0, perf_n_pieces=2, perf_per_piece=(2, 2),
+                  perf_n_listeners=(2, 2), midlevel_n_train=4, midlevel_n_val=1,
+                  midlevel_n_test=1, midlevel_duration=2.0,
+                  label_noise=0.0)  # one clip per class and split: no label may move
 
 
 @pytest.fixture(scope="module")
@@ -248,11 +337,27 @@ def test_audio_roles_files_and_sample_rate(audio_world):
             assert len(pm.instruments) > 0 and pm.get_end_time() > 0
     if "music" in AUDIO_ROLES:
         m = w.music
-        assert m["true_label"].value_counts().to_dict() == {lab: 2 for lab in labels("audioset")}
+        assert m["true_label"].value_counts().to_dict() == {lab: 3 for lab in labels("audioset")}
         assert (all(isinstance(t, list) for t in m["tags"])
                 and set().union(*m["tags"]) <= set(w.tag_vocab))
         d = sf.info(m["audio_path"].iloc[0]).duration
         assert abs(d - 2.0) < 0.05
+
+
+@pytest.mark.slow
+def test_audio_split_sizes_follow_the_parameters(audio_world):
+    from emolib.data.splits import split_counts
+
+    w = audio_world
+    tab = split_counts(w.music["label"], w.music["split"])
+    assert (tab == 1).all().all() and len(tab) == len(labels("audioset"))
+    songs = w.piano.drop_duplicates("song_id")
+    assert (split_counts(songs["label"], songs["split"]) == 1).all().all()
+    assert (w.piano.groupby("song_id").size() == 2).all()
+    assert w.paired["split"].value_counts().to_dict() == {"train": 2, "val": 1, "test": 1}
+    assert w.midlevel["split"].value_counts().to_dict() == {"train": 4, "val": 1, "test": 1}
+    assert "split" not in w.performances.columns
+    assert w.performances["piece_id"].nunique() == 2  # perf_n_pieces
 
 
 @pytest.mark.slow
@@ -301,7 +406,8 @@ def test_music_learnable_above_chance_on_tiny_world(tmp_path):
     from emolib.data.world.learnability import audio_summary_features
 
     w = make_world(seed=2, profile="quick", cache_dir=tmp_path, n_jobs=1, progress=False,
-                   roles=("music",), music_n_per_class=6, music_duration=2.5, label_noise=0.0)
+                   roles=("music",), music_n_train_per_class=4, music_n_val_per_class=1,
+                   music_n_test_per_class=1, music_duration=2.5, label_noise=0.0)
     X = np.vstack([audio_summary_features(p, w.sr) for p in w.music["audio_path"]])
     y = w.music["label"].to_numpy()
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2000))

@@ -191,10 +191,13 @@ def test_written_midi_programs_follow_the_rules():
 
 # --------------------------------------------------------------------------- every role
 TINY = dict(roles=("music", "piano", "paired", "performances", "midlevel"), label_noise=0.0,
-            music_n_per_class=1, music_duration=2.0, piano_songs_per_quadrant=2,
-            piano_clips_per_song=1, piano_duration=2.0, paired_n_items=3, paired_duration=2.0,
-            perf_n_pieces=2, perf_per_piece=(2, 2), perf_n_listeners=(2, 2),
-            midlevel_n_clips=5, midlevel_duration=2.0)
+            music_n_train_per_class=1, music_n_val_per_class=1, music_n_test_per_class=1,
+            music_duration=2.0, piano_train_songs_per_quadrant=1,
+            piano_val_songs_per_quadrant=1, piano_test_songs_per_quadrant=1,
+            piano_clips_per_song=1, piano_duration=2.0, paired_n_train=2, paired_n_val=1,
+            paired_n_test=1, paired_duration=2.0, perf_n_pieces=2, perf_per_piece=(2, 2),
+            perf_n_listeners=(2, 2), midlevel_n_train=3, midlevel_n_val=1,
+            midlevel_n_test=1, midlevel_duration=2.0)
 
 
 @pytest.fixture(scope="module")

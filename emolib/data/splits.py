@@ -5,8 +5,11 @@ function of its inputs and ``seed``:
 
 * :func:`stratified_split` — per class, the exact (largest-remainder) share of items
   goes to each split.
+* :func:`stratified_count_split` — per class, an exact *number* of items goes to
+  validation and to test, the rest to training (the emotion world's split sizes).
 * :func:`group_split` — whole groups (song, author, piece) go to one split, so nothing of a
-  group leaks across splits; optionally stratified by each group's majority label.
+  group leaks across splits; optionally stratified by each group's majority label;
+  ``counts=(n_val, n_test)`` gives exact numbers of groups per stratum instead of fractions.
 * :func:`leave_one_group_out` — one fold per group (Chowdhury & Widmer's leave-one-piece-out).
 
 Notebooks: 00_tour, 01_won2021 (by author), 03_chowdhury2023 (by piece), 04_zhu2023 (by song).
@@ -20,8 +23,8 @@ import numpy as np
 
 from emolib.seed import rng
 
-__all__ = ["SPLIT_NAMES", "stratified_split", "sklearn_stratified_split", "group_split",
-           "leave_one_group_out", "split_counts"]
+__all__ = ["SPLIT_NAMES", "stratified_split", "stratified_count_split",
+           "sklearn_stratified_split", "group_split", "leave_one_group_out", "split_counts"]
 
 #: Split names in order: two fractions give (train, test), three give (train, val, test).
 SPLIT_NAMES = ("train", "val", "test")
@@ -65,6 +68,26 @@ def _allocate(n: int, fr: tuple[float, ...], rotate: int = 0) -> list[int]:
     return counts.tolist()
 
 
+def _check_counts(counts: Sequence[int]) -> tuple[int, int]:
+    try:
+        n_val, n_test = counts
+    except (TypeError, ValueError):
+        raise ValueError(f"counts must be a pair (n_val, n_test), got {counts!r}") from None
+    for name, c in (("n_val", n_val), ("n_test", n_test)):
+        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {c!r}")
+    return int(n_val), int(n_test)
+
+
+def _count_allocation(n: int, n_val: int, n_test: int, what: str) -> list[int]:
+    """(train, val, test) sizes of a class/stratum of ``n`` items: exactly ``n_val`` and
+    ``n_test``, the rest (at least one) to train."""
+    if n < n_val + n_test + 1:
+        raise ValueError(f"{what} has {n} item(s), too few for {n_val} validation + "
+                         f"{n_test} test + at least 1 training")
+    return [n - n_val - n_test, n_val, n_test]
+
+
 def _as_array(values: Sequence, name: str) -> np.ndarray:
     arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=object)
     if arr.ndim != 1:
@@ -103,6 +126,33 @@ def stratified_split(labels: Sequence, fractions: Sequence[float] = (0.8, 0.1, 0
     return out
 
 
+def stratified_count_split(labels: Sequence, n_val: int, n_test: int,
+                           seed: int = 0) -> np.ndarray:
+    """Assign each item to "train"/"val"/"test" with exact per-class *counts*.
+
+    Within each class (sorted label order) the items are shuffled exactly as
+    :func:`stratified_split` shuffles them (same generator per class); the last ``n_test``
+    go to test, the ``n_val`` before them to validation, the rest (at least one item) to
+    training. So the held-out sets are balanced — ``n_test`` items of every class — and
+    when the counts equal the largest-remainder shares of some fractions, the split is the
+    one :func:`stratified_split` gives for them. ``ValueError`` (naming the class) when a
+    class has fewer than ``n_val + n_test + 1`` items. Returns split names aligned with
+    ``labels``.
+    """
+    n_val, n_test = _check_counts((n_val, n_test))
+    lab = _as_array(labels, "labels")
+    out = np.empty(len(lab), dtype=object)
+    for c in _sorted_unique(lab):
+        idx = np.flatnonzero(lab == c)
+        idx = idx[rng(seed, "stratified_split", str(c)).permutation(len(idx))]
+        start = 0
+        for name, cnt in zip(SPLIT_NAMES, _count_allocation(len(idx), n_val, n_test,
+                                                            f"class {c!r}")):
+            out[idx[start:start + cnt]] = name
+            start += cnt
+    return out
+
+
 def sklearn_stratified_split(labels: Sequence, random_state: int = 42,
                 fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> np.ndarray:
     """Emo-CLIM's stratified train/val/test split with scikit-learn (``random_state=42``).
@@ -130,16 +180,23 @@ def sklearn_stratified_split(labels: Sequence, random_state: int = 42,
 
 
 def group_split(groups: Sequence, labels: Sequence | None = None,
-                fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0) -> np.ndarray:
+                fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0, *,
+                counts: Sequence[int] | None = None) -> np.ndarray:
     """Assign whole groups to splits; no group is shared between splits.
 
     ``fractions`` are shares of *groups*. With ``labels``, the groups are first stratified
     by their majority label (ties: smallest label) and each stratum is split separately,
     so every split sees every class (Zhu 2023 / EMOPIA split songs 7:2:1 this way).
-    Returns an object array of split names aligned with ``groups``.
+    ``counts=(n_val, n_test)`` replaces the fractions by exact numbers of groups per
+    stratum for validation and test (the rest, at least one, train; the groups shuffled
+    as with fractions). Returns an object array of split names aligned with ``groups``.
     """
-    fr = _check_fractions(fractions)
-    names = _names(fr)
+    if counts is None:
+        fr = _check_fractions(fractions)
+        names = _names(fr)
+    else:
+        n_val, n_test = _check_counts(counts)
+        names = SPLIT_NAMES
     grp = _as_array(groups, "groups")
     if labels is not None:
         lab = _as_array(labels, "labels")
@@ -162,7 +219,9 @@ def group_split(groups: Sequence, labels: Sequence | None = None,
         perm = rng(seed, "group_split", str(key)).permutation(len(gs))
         gs = [gs[i] for i in perm]
         start = 0
-        for name, cnt in zip(names, _allocate(len(gs), fr, rotate=si)):
+        sizes = (_allocate(len(gs), fr, rotate=si) if counts is None else
+                 _count_allocation(len(gs), n_val, n_test, f"stratum {key!r} (groups)"))
+        for name, cnt in zip(names, sizes):
             for g in gs[start:start + cnt]:
                 assign[g] = name
             start += cnt

@@ -18,16 +18,18 @@ from __future__ import annotations
 from emolib.data.world.core import (
     PROFILES,
     ROLES,
+    SPLIT_PARAMETERS,
     WORLD_VERSION,
     World,
     make_world,
     resolve_params,
+    split_sizes,
     world_dir,
     world_key,
 )
 
-__all__ = ["PROFILES", "ROLES", "WORLD_VERSION", "World", "make_world", "resolve_params",
-           "world_dir", "world_key", "learnability_table"]
+__all__ = ["PROFILES", "ROLES", "SPLIT_PARAMETERS", "WORLD_VERSION", "World", "make_world",
+           "resolve_params", "split_sizes", "world_dir", "world_key", "learnability_table"]
 
 
 def learnability_table(world: World, seed: int = 0, **kwargs):

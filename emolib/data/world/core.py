@@ -38,17 +38,18 @@ import numpy as np
 import pandas as pd
 
 from emolib.data.alm import author_split
-from emolib.data.splits import group_split, stratified_split
+from emolib.data.splits import group_split, stratified_count_split
 from emolib.io import atomic_dir, atomic_write_text
 from emolib.paths import cache_dir
 
-__all__ = ["WORLD_VERSION", "ROLES", "PROFILES", "World", "make_world", "resolve_params",
-           "world_key", "world_dir", "file_sha256", "code_fingerprint"]
+__all__ = ["WORLD_VERSION", "ROLES", "PROFILES", "SPLIT_PARAMETERS", "World", "make_world",
+           "resolve_params", "split_sizes", "world_key", "world_dir", "file_sha256",
+           "code_fingerprint"]
 
 log = logging.getLogger(__name__)
 
 #: Bump when any renderer changes its output: old caches are then never reused.
-#: "2": audio rendered with the GM SoundFont (issue 15).
+#: "2": audio rendered with the GM SoundFont (issue 15); split sizes are parameters.
 WORLD_VERSION = "2"
 
 #: The world's datasets, in build order. ``performances`` also yields ``descriptions``.
@@ -60,49 +61,95 @@ _BASE: dict[str, Any] = {
     "sr": 16000,
     "spread": 0.12,
     "label_noise": 0.1,
-    "music_n_per_class": 60, "music_duration": 10.0,
-    "piano_songs_per_quadrant": 16, "piano_clips_per_song": 4, "piano_duration": 10.0,
-    "paired_n_items": 120, "paired_duration": 10.0,
+    # music (AudioSet-mood role): clips per class in each split (stratified by label)
+    "music_n_train_per_class": 48, "music_n_val_per_class": 6, "music_n_test_per_class": 36,
+    "music_duration": 10.0,
+    # piano (EMOPIA role): songs per quadrant in each split (split by song), clips per song
+    "piano_train_songs_per_quadrant": 11, "piano_val_songs_per_quadrant": 3,
+    "piano_test_songs_per_quadrant": 10, "piano_clips_per_song": 4, "piano_duration": 10.0,
+    # paired audio-MIDI piano (MAESTRO role): pieces in each split
+    "paired_n_train": 96, "paired_n_val": 12, "paired_n_test": 12, "paired_duration": 10.0,
+    # performances (Con Espressione role): evaluated leave-one-piece-out, no split column
     "perf_n_pieces": 9, "perf_per_piece": (4, 7), "perf_n_listeners": (5, 9),
-    "midlevel_n_clips": 400, "midlevel_duration": 5.0,
-    "alm_n_per_class": 120, "isear_n_per_class": 120,
-    "images_n_per_class": 100, "image_size": 64,
+    # mid-level clips: clips in each split
+    "midlevel_n_train": 320, "midlevel_n_val": 40, "midlevel_n_test": 40,
+    "midlevel_duration": 5.0,
+    # Alm role: per class; validation and test are the held-out author's sentences
+    "alm_n_train_per_class": 80, "alm_n_val_per_class": 20, "alm_n_test_per_class": 20,
+    # ISEAR role, images (DeepEmotion role): per class in each split (stratified by label)
+    "isear_n_train_per_class": 84, "isear_n_val_per_class": 18, "isear_n_test_per_class": 18,
+    "images_n_train_per_class": 80, "images_n_val_per_class": 10,
+    "images_n_test_per_class": 50, "image_size": 64,
 }
 
 #: Size profiles. "quick": a tiny world for tests and smoke runs (<= 30 s cold);
-#: "default": what the notebooks use (<= 3 min cold on 2 cores, <= 2 s cached, < 1 GB);
-#: "paper": larger sets closer to the papers' scale (for a bigger machine).
+#: "default": what the notebooks use (<= 2 min cold on 2 cores, <= 2 s cached, < 1 GB) —
+#: the training splits of the first world (issue 3), test splits >= 5x larger (issue 15:
+#: music 252 test clips, EMOPIA-role piano 160, images 400), validation as before;
+#: "paper": larger sets in the papers' proportions (80/10/10; EMOPIA 7:2:1 by song; ISEAR
+#: 70/15/15; Alm: one author of three held out), for a bigger machine.
 PROFILES: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "quick": MappingProxyType({**_BASE,
-        "music_n_per_class": 8, "music_duration": 5.0,
-        "piano_songs_per_quadrant": 6, "piano_clips_per_song": 2, "piano_duration": 5.0,
-        "paired_n_items": 12, "paired_duration": 5.0,
+        "music_n_train_per_class": 6, "music_n_val_per_class": 1, "music_n_test_per_class": 1,
+        "music_duration": 5.0,
+        "piano_train_songs_per_quadrant": 4, "piano_val_songs_per_quadrant": 1,
+        "piano_test_songs_per_quadrant": 1, "piano_clips_per_song": 2, "piano_duration": 5.0,
+        "paired_n_train": 10, "paired_n_val": 1, "paired_n_test": 1, "paired_duration": 5.0,
         "perf_n_pieces": 3, "perf_per_piece": (4, 5), "perf_n_listeners": (3, 4),
-        "midlevel_n_clips": 40, "midlevel_duration": 3.0,
-        "alm_n_per_class": 30, "isear_n_per_class": 30,
-        "images_n_per_class": 20, "image_size": 32}),
+        "midlevel_n_train": 32, "midlevel_n_val": 4, "midlevel_n_test": 4,
+        "midlevel_duration": 3.0,
+        "alm_n_train_per_class": 20, "alm_n_val_per_class": 5, "alm_n_test_per_class": 5,
+        "isear_n_train_per_class": 20, "isear_n_val_per_class": 5, "isear_n_test_per_class": 5,
+        "images_n_train_per_class": 16, "images_n_val_per_class": 2,
+        "images_n_test_per_class": 2, "image_size": 32}),
     "default": MappingProxyType(dict(_BASE)),
     "paper": MappingProxyType({**_BASE,
-        "music_n_per_class": 200,
-        "piano_songs_per_quadrant": 40, "piano_clips_per_song": 5,
-        "paired_n_items": 600,
-        "midlevel_n_clips": 2000,
-        "alm_n_per_class": 300, "isear_n_per_class": 300,
-        "images_n_per_class": 500, "image_size": 224}),
+        "music_n_train_per_class": 160, "music_n_val_per_class": 20,
+        "music_n_test_per_class": 20,
+        "piano_train_songs_per_quadrant": 28, "piano_val_songs_per_quadrant": 8,
+        "piano_test_songs_per_quadrant": 4, "piano_clips_per_song": 5,
+        "paired_n_train": 480, "paired_n_val": 60, "paired_n_test": 60,
+        "midlevel_n_train": 1600, "midlevel_n_val": 200, "midlevel_n_test": 200,
+        "alm_n_train_per_class": 200, "alm_n_val_per_class": 50, "alm_n_test_per_class": 50,
+        "isear_n_train_per_class": 210, "isear_n_val_per_class": 45,
+        "isear_n_test_per_class": 45,
+        "images_n_train_per_class": 400, "images_n_val_per_class": 50,
+        "images_n_test_per_class": 50, "image_size": 224}),
 })
 
-_POSITIVE_INTS = ("sr", "music_n_per_class", "piano_songs_per_quadrant", "piano_clips_per_song",
-                  "paired_n_items", "perf_n_pieces", "midlevel_n_clips", "alm_n_per_class",
-                  "isear_n_per_class", "images_n_per_class", "image_size")
+#: Per role with a split column: the parameters giving its train / val / test sizes, and
+#: what they count.
+SPLIT_PARAMETERS: Mapping[str, tuple[str, str, str, str]] = MappingProxyType({
+    "music": ("music_n_train_per_class", "music_n_val_per_class", "music_n_test_per_class",
+              "clips per class"),
+    "piano": ("piano_train_songs_per_quadrant", "piano_val_songs_per_quadrant",
+              "piano_test_songs_per_quadrant", "songs per quadrant"),
+    "paired": ("paired_n_train", "paired_n_val", "paired_n_test", "pieces"),
+    "midlevel": ("midlevel_n_train", "midlevel_n_val", "midlevel_n_test", "clips"),
+    "alm": ("alm_n_train_per_class", "alm_n_val_per_class", "alm_n_test_per_class",
+            "sentences per class"),
+    "isear": ("isear_n_train_per_class", "isear_n_val_per_class", "isear_n_test_per_class",
+              "reports per class"),
+    "images": ("images_n_train_per_class", "images_n_val_per_class",
+               "images_n_test_per_class", "images per class"),
+})
+
+_POSITIVE_INTS = ("sr", *(k for keys in SPLIT_PARAMETERS.values() for k in keys[:3]),
+                  "piano_clips_per_song", "perf_n_pieces", "image_size")
 _POSITIVE_FLOATS = ("music_duration", "piano_duration", "paired_duration", "midlevel_duration")
 _INT_RANGES = ("perf_per_piece", "perf_n_listeners")
 
-#: split fractions per role (performances: leave-one-piece-out in the notebook, no column)
-SPLIT_FRACTIONS: Mapping[str, tuple[float, ...]] = MappingProxyType({
-    "music": (0.8, 0.1, 0.1), "piano": (0.7, 0.2, 0.1), "paired": (0.8, 0.1, 0.1),
-    "midlevel": (0.8, 0.1, 0.1), "alm": (0.8, 0.1, 0.1), "isear": (0.7, 0.15, 0.15),
-    "images": (0.8, 0.1, 0.1),
-})
+
+def split_sizes(params: Mapping[str, Any], role: str) -> tuple[int, int, int]:
+    """(train, val, test) sizes of ``role`` in the units of :data:`SPLIT_PARAMETERS`
+    (e.g. clips per class for music, songs per quadrant for piano)."""
+    if role not in SPLIT_PARAMETERS:
+        raise ValueError(f"role must be one of {sorted(SPLIT_PARAMETERS)}, got {role!r}")
+    return tuple(int(params[k]) for k in SPLIT_PARAMETERS[role][:3])  # type: ignore[return-value]
+
+
+def _total(params: Mapping[str, Any], role: str) -> int:
+    return sum(split_sizes(params, role))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -110,11 +157,16 @@ class World:
     """The emotion world: one DataFrame per dataset role, file paths absolute.
 
     Roles not built (see the ``roles`` parameter) are empty DataFrames. ``tags`` in
-    ``music`` are lists of strings; every labelled table has a ``split`` column
-    (train/val/test): music, paired, midlevel, images 80/10/10 stratified; isear
-    70/15/15 stratified; piano 7:2:1 by song (stratified by quadrant); alm by author, as
-    Won et al. split Alm's corpus: the last author (in sorted order) is held out and halved,
-    stratified, into val and test, the others train.
+    ``music`` are lists of strings; every table but the performances' has a ``split``
+    column (train/val/test) whose sizes are world parameters (:data:`SPLIT_PARAMETERS`):
+    music, isear, images exactly ``<role>_n_val_per_class`` / ``<role>_n_test_per_class``
+    items of every (observed) label in val / test, the rest train; paired, midlevel exact
+    numbers of items; piano by song, exactly ``piano_val_songs_per_quadrant`` /
+    ``piano_test_songs_per_quadrant`` songs of every quadrant; alm by author, as Won et al.
+    split Alm's corpus: the last author (in sorted order) wrote ``alm_n_val_per_class +
+    alm_n_test_per_class`` sentences of each class, held out and divided, stratified by
+    label, into val and test in that proportion; the others train. Performances: evaluated
+    leave-one-piece-out (``perf_n_pieces`` folds), no split column.
     """
 
     seed: int
@@ -307,7 +359,7 @@ def _builders() -> dict[str, Callable[[Path, int, dict, int, bool], dict[str, pd
     def music(out, seed, p, n_jobs, progress):
         from emolib.data.world.music import build_music
         return {"music": build_music(
-            out, seed, p["music_n_per_class"], duration=p["music_duration"],
+            out, seed, _total(p, "music"), duration=p["music_duration"],
             sr=p["sr"], spread=p["spread"], label_noise=p["label_noise"],
             n_jobs=n_jobs, progress=progress,
         )}
@@ -315,7 +367,7 @@ def _builders() -> dict[str, Callable[[Path, int, dict, int, bool], dict[str, pd
     def piano(out, seed, p, n_jobs, progress):
         from emolib.data.world.piano import build_piano
         return {"piano": build_piano(
-            out, seed, p["piano_songs_per_quadrant"], p["piano_clips_per_song"],
+            out, seed, _total(p, "piano"), p["piano_clips_per_song"],
             duration=p["piano_duration"], sr=p["sr"], spread=p["spread"],
             n_jobs=n_jobs, progress=progress,
         )}
@@ -323,7 +375,7 @@ def _builders() -> dict[str, Callable[[Path, int, dict, int, bool], dict[str, pd
     def paired(out, seed, p, n_jobs, progress):
         from emolib.data.world.paired import build_paired
         return {"paired": build_paired(
-            out, seed, p["paired_n_items"], duration=p["paired_duration"],
+            out, seed, _total(p, "paired"), duration=p["paired_duration"],
             sr=p["sr"], n_jobs=n_jobs, progress=progress,
         )}
 
@@ -338,23 +390,24 @@ def _builders() -> dict[str, Callable[[Path, int, dict, int, bool], dict[str, pd
     def midlevel(out, seed, p, n_jobs, progress):
         from emolib.data.world.midlevel import build_midlevel
         return {"midlevel": build_midlevel(
-            out, seed, p["midlevel_n_clips"], duration=p["midlevel_duration"],
+            out, seed, _total(p, "midlevel"), duration=p["midlevel_duration"],
             sr=p["sr"], n_jobs=n_jobs, progress=progress,
         )}
 
     def alm(out, seed, p, n_jobs, progress):
         from emolib.data.world.text import build_alm
-        return {"alm": build_alm(seed, p["alm_n_per_class"], spread=p["spread"],
-                                 label_noise=p["label_noise"])}
+        _, n_val, n_test = split_sizes(p, "alm")
+        return {"alm": build_alm(seed, _total(p, "alm"), spread=p["spread"],
+                                 label_noise=p["label_noise"], n_held_per_class=n_val + n_test)}
 
     def isear(out, seed, p, n_jobs, progress):
         from emolib.data.world.text import build_isear
-        return {"isear": build_isear(seed, p["isear_n_per_class"], spread=p["spread"],
+        return {"isear": build_isear(seed, _total(p, "isear"), spread=p["spread"],
                                      label_noise=p["label_noise"])}
 
     def images(out, seed, p, n_jobs, progress):
         from emolib.data.world.images import build_images
-        return {"images": build_images(out, seed, p["images_n_per_class"], size=p["image_size"],
+        return {"images": build_images(out, seed, _total(p, "images"), size=p["image_size"],
                                        spread=p["spread"], label_noise=p["label_noise"],
                                        n_jobs=n_jobs, progress=progress)}
 
@@ -362,19 +415,29 @@ def _builders() -> dict[str, Callable[[Path, int, dict, int, bool], dict[str, pd
             "midlevel": midlevel, "alm": alm, "isear": isear, "images": images}
 
 
-def _add_split(name: str, df: pd.DataFrame, seed: int) -> pd.DataFrame:
-    if name not in SPLIT_FRACTIONS or len(df) == 0:
+def _add_split(name: str, df: pd.DataFrame, seed: int, params: Mapping[str, Any]) -> pd.DataFrame:
+    """The ``split`` column of table ``name``, sized by the world parameters
+    (:data:`SPLIT_PARAMETERS`); deterministic given ``seed``."""
+    if name not in SPLIT_PARAMETERS or len(df) == 0:
         return df
-    fr = SPLIT_FRACTIONS[name]
-    if name == "piano":
-        split = group_split(df["song_id"], df["label"], fr, seed=seed)
-    elif name == "alm" and df["author"].nunique() > 1:  # Won et al.: by author
-        split = author_split(df, test_author=sorted(df["author"].unique())[-1], val_fraction=0.5,
-                             seed=seed)
-    elif "label" in df.columns:
-        split = stratified_split(df["label"], fr, seed=seed)
-    else:
-        split = stratified_split(["all"] * len(df), fr, seed=seed)
+    _, n_val, n_test = split_sizes(params, name)
+    _, val_key, test_key, unit = SPLIT_PARAMETERS[name]
+    try:
+        if name == "piano":
+            split = group_split(df["song_id"], df["label"], seed=seed, counts=(n_val, n_test))
+        elif name == "alm" and df["author"].nunique() > 1:  # Won et al.: by author
+            split = author_split(df, test_author=sorted(df["author"].unique())[-1],
+                                 val_fraction=n_val / (n_val + n_test), seed=seed)
+        elif "label" in df.columns:
+            split = stratified_count_split(df["label"], n_val, n_test, seed=seed)
+        else:
+            split = stratified_count_split(["all"] * len(df), n_val, n_test, seed=seed)
+    except ValueError as err:
+        raise ValueError(
+            f"world parameters {val_key}={n_val} and {test_key}={n_test} ({unit}) cannot be "
+            f"met by the {name} table: {err}; with label_noise={params['label_noise']} an "
+            "observed class can be smaller than the generated one — lower them or raise "
+            f"{SPLIT_PARAMETERS[name][0]}") from err
     return df.assign(split=split)
 
 
@@ -403,7 +466,7 @@ def _build(root: Path, seed: int, params: dict[str, Any], n_jobs: int, progress:
         t0 = time.perf_counter()
         log.info("world %s: building %s", key, role)
         for name, df in builders[role](root, seed, params, n_jobs, progress).items():
-            df = _add_split(name, df.reset_index(drop=True), seed)
+            df = _add_split(name, df.reset_index(drop=True), seed, params)
             atomic_write_text(root / "tables" / f"{name}.csv", _to_csv(df))
         if role == "music":
             from emolib.data.world.music import TAG_VOCAB
@@ -554,7 +617,7 @@ def make_world(seed: int = 0, profile: str = "default", cache_dir: str | os.Path
     """Build (first call) or load (later calls) the emotion world for ``seed`` and ``profile``.
 
     ``overrides`` replace single parameters of the profile (see ``PROFILES["default"]``),
-    e.g. ``make_world(0, "quick", roles=("alm", "isear"), alm_n_per_class=50)``.
+    e.g. ``make_world(0, "quick", roles=("alm", "isear"), isear_n_test_per_class=40)``.
     ``cache_dir`` defaults to ``emolib.paths.cache_dir("world")`` (env var ``EMOLIB_CACHE``);
     ``n_jobs`` (default ``os.cpu_count()``) parallelises rendering and does not change
     the result; ``verify=True`` re-hashes every cached file against the manifest.

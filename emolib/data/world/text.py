@@ -324,20 +324,46 @@ def render_alm(true_label: str, valence: float, arousal: float, author: str,
     return " ".join(_sentence(s) for s in parts[:4])
 
 
+def _author_sequence(names: list[str], n: int, n_last: int | None) -> list[str]:
+    """``n`` authors dealt round-robin; the last author gets ``n_last`` of them (None: its
+    round-robin share), the others share the rest as evenly as possible."""
+    if n_last is None:
+        return [names[i % len(names)] for i in range(n)]
+    rest = n - n_last
+    quota = {a: rest // (len(names) - 1) + (i < rest % (len(names) - 1))
+             for i, a in enumerate(names[:-1])}
+    quota[names[-1]] = n_last
+    seq: list[str] = []
+    while len(seq) < n:
+        for a in names:
+            if quota[a] > 0:
+                seq.append(a)
+                quota[a] -= 1
+    return seq
+
+
 def build_alm(seed: int, n_per_class: int, spread: float = 0.12,
-              label_noise: float = 0.1) -> pd.DataFrame:
+              label_noise: float = 0.1, n_held_per_class: int | None = None) -> pd.DataFrame:
     """Alm-role story snippets: ``n_per_class`` per label, authors A/B/C balanced per class.
 
-    Returns ``item_id, author, label, true_label, valence, arousal, text``; a pure function
-    of the arguments. Notebook: 01_won2021.
+    ``n_held_per_class``: how many of each class the last author (C, the one the world's
+    split holds out) writes; A and B share the rest. ``None``: a third each (authors dealt
+    round-robin; a given count deals round-robin until C has its share, so a third gives the
+    same authors as ``None``). Returns ``item_id, author, label, true_label, valence,
+    arousal, text``; a pure function of the arguments. Notebook: 01_won2021.
     """
+    if n_held_per_class is not None and not (
+            isinstance(n_held_per_class, (int, np.integer)) and not isinstance(
+                n_held_per_class, bool) and 0 <= n_held_per_class < n_per_class):
+        raise ValueError(f"n_held_per_class must be an integer in [0, n_per_class), got "
+                         f"{n_held_per_class!r}")
     lat = sample_latent("alm", n_per_class, seed, spread=spread, label_noise=label_noise)
     authors = np.empty(len(lat), dtype=object)
     names = sorted(ALM_AUTHORS)
     for lab in labels("alm"):
         idx = np.flatnonzero(lat["true_label"].to_numpy() == lab)
         perm = rng(seed, "alm-authors", lab).permutation(len(idx))
-        authors[idx[perm]] = [names[i % len(names)] for i in range(len(idx))]
+        authors[idx[perm]] = _author_sequence(names, len(idx), n_held_per_class)
     texts = [render_alm(r.true_label, r.valence, r.arousal, authors[i], rng(seed, "alm-text", i))
              for i, r in enumerate(lat.itertuples(index=False))]
     out = lat.assign(author=authors, text=texts)
