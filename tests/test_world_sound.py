@@ -124,6 +124,8 @@ def test_programs_exist_in_the_soundfont():
         assert synth.sfpreset_name(sfid, 0, program) is not None, timbre
         assert M.timbre_for(program) == timbre
     assert synth.sfpreset_name(sfid, 128, 0) is not None  # the drum kit
+    assert synth.sfpreset_name(sfid, 0, M.TREMOLO_PROGRAM) is not None
+    assert M.timbre_for(M.TREMOLO_PROGRAM) == "strings"
     assert M.timbre_for(5, is_drum=True) == "drums" and M.timbre_for(42) == "strings"
     with pytest.raises(ValueError, match="0..127"):
         M.timbre_for(128)
@@ -176,17 +178,36 @@ def test_pieces_draw_timbres_with_the_rule_weights(label):
 
 
 def test_written_midi_programs_follow_the_rules():
-    for i, label in enumerate(labels("audioset") * 4):
+    seen_bowed = False
+    for i, label in enumerate(list(labels("audioset")) * 4 + ["scary"] * 12):
         pm, _, _, cues = M.compose_clip(label, *_centroid(label), seed=100 + i, duration=4.0)
         back = pretty_midi.PrettyMIDI(__import__("io").BytesIO(M.midi_bytes(pm)))
         progs = {inst.name: (inst.program, inst.is_drum) for inst in back.instruments}
-        assert progs["melody"] == (M.PROGRAMS[cues["melody_timbre"]], False)
+        if "melody" in progs:
+            assert progs["melody"] == (M.PROGRAMS[cues["melody_timbre"]], False)
+        if "melody tremolo" in progs:  # bowed-tremolo melody notes: GM tremolo strings
+            assert cues["melody_timbre"] == "strings" and cues["tremolo"]
+            assert progs["melody tremolo"] == (M.TREMOLO_PROGRAM, False)
         if "accompaniment" in progs:
-            assert progs["accompaniment"] == (M.PROGRAMS[cues["accomp_timbre"]], False)
+            bowed = cues["accomp_pattern"] == "tremolo" and cues["accomp_timbre"] == "strings"
+            want = M.TREMOLO_PROGRAM if bowed else M.PROGRAMS[cues["accomp_timbre"]]
+            assert progs["accompaniment"] == (want, False)
+            seen_bowed |= bowed
         if "bass" in progs:
             assert progs["bass"] == (M.PROGRAMS["bass"], False)
         if "drums" in progs:
             assert progs["drums"][1]
+    assert seen_bowed  # the scary clips include a bowed-tremolo accompaniment
+    # a bowed tremolo is held notes (one per chord tone and bar), not repeated strikes
+    for seed in range(40):
+        pm, _, _, cues = M.compose_clip("scary", 0.15, 0.6, seed=seed, duration=6.0)
+        if cues["accomp_pattern"] == "tremolo" and cues["accomp_timbre"] == "strings":
+            acc = next(i for i in pm.instruments if i.name == "accompaniment")
+            bar = cues["meter"] * 60.0 / cues["tempo"]
+            assert len(acc.notes) <= 4 * math.ceil(6.0 / bar)
+            break
+    else:
+        pytest.fail("no bowed-tremolo clip among 40 scary ones")
 
 
 # --------------------------------------------------------------------------- every role
@@ -256,7 +277,7 @@ def test_every_role_is_nonsilent_16k_mono_of_the_requested_length(tiny_world):
                 == {(0, False)}, (name, p)
     programs = {i.program for p in w.music["midi_path"]
                 for i in pretty_midi.PrettyMIDI(p).instruments if not i.is_drum}
-    assert programs <= set(M.PROGRAMS.values())
+    assert programs <= set(M.PROGRAMS.values()) | {M.TREMOLO_PROGRAM}
 
 
 @pytest.mark.slow

@@ -50,7 +50,8 @@ timbre      GM program (TimGM6mb preset)      centroid/f0,   cue (literature abo
 piano       0 Acoustic Grand ("Piano 1")      2.3, 18 ms     sharp attack, decaying;
                                                              neutral (every piano role)
 strings     48 String Ensemble 1              1.8, 580 ms    soft/dull, slow attack:
-            ("Strings CLP")                                  sadness, tenderness, fear
+            ("Strings CLP"); tremolo figures:                sadness, tenderness, fear
+            44 Tremolo Strings, held notes    2.5, 110 ms    (bowed tremolo: fear)
 pluck       25 Steel-string Acoustic Guitar   1.4, 10 ms     sharp attack, short decay:
             ("Steel Guitar")                                 happiness
 mallet      12 Marimba                        1.0, 27 ms     short, percussive (cannot
@@ -96,17 +97,23 @@ funny      mallet +1.4 / +0.4, pluck +0.6 / +0.7, short percussive notes (Schutz
 happy      piano +0.8 / +0.8, pluck +0.7 / +0.6,  bright, fast attacks (J&L 2003)
            strings +0.2 / —
 sad        piano +1.0 / +0.8, strings +0.8 / +0.8 soft, dull, slow attacks (J&L 2003)
-scary      strings +1.0 / +1.2, piano +0.6 /      soft spectrum (J&L 2003, fear), string
-           +0.3, synth +0.3 / —, organ — / +0.4   tremolo
+scary      strings +1.0 / +1.2, piano +0.6 /      soft spectrum (J&L 2003, fear), bowed
+           +0.3, synth +0.3 / —, organ — / +0.4   string tremolo (GM 44)
 tender     piano +1.0 / +0.8, strings +0.5 /      soft timbre, slow attacks (J&L 2003)
            +0.8, pluck +0.5 / +0.5
 =========  =====================================  =========================================
 
+A tremolo figure of the strings is written as held notes on GM 44, whose sample is a bowed
+tremolo (repeated 90-ms notes on the ensemble preset, whose attack is 580 ms, never reach
+their level, and each leaves a 3-s release behind); on any other timbre (the piano roles'
+tremolo, for one) it stays repeated notes.
+
 Changed against the literature in issue 15: *angry* no longer adds strings (+0.4 melody,
-+0.4 accompaniment before): the GM string ensemble is the softest, slowest-attack timbre of
-the set, the cue Juslin & Laukka give for sadness and tenderness, not anger (angry clips
-still get strings from the low-valence base weight and with tremolo). The other weights
-and programs already matched the table; the composer's programs are :data:`PROGRAMS`.
++0.4 accompaniment before): the GM string ensemble is the softest, slowest-attack timbre
+of the set, the cue Juslin & Laukka give for sadness and tenderness, not anger (angry
+clips still get strings from the low-valence base weight and with tremolo). The other
+weights and programs already matched the table; the composer's programs are
+:data:`PROGRAMS`.
 
 Tags (MagnaTagATune role) are derived from the *realised* piece (instruments actually
 used, tempo, mean velocity, mode, dissonance...) and then made noisy (missed tags,
@@ -140,6 +147,7 @@ __all__ = [
     "TAG_VOCAB",
     "CLIP_GAIN",
     "PROGRAMS",
+    "TREMOLO_PROGRAM",
     "TIMBRE_POOL",
     "timbre_weights",
     "PieceSpec",
@@ -194,6 +202,10 @@ _TIMBRE_TAG = {"piano": "piano", "strings": "strings", "pluck": "guitar", "bass"
 #: of TimGM6mb.sf2 (see the module docstring for why each).
 PROGRAMS: dict[str, int] = {"piano": 0, "mallet": 12, "organ": 19, "pluck": 25, "bass": 33,
                             "strings": 48, "synth": 81}
+
+#: GM program of bowed string tremolo ("Tremolo Strings"; TimGM6mb "Strings (Tremelo)"):
+#: tremolo figures of the strings are held notes on this preset, which plays the tremolo.
+TREMOLO_PROGRAM: int = 44
 
 #: (first program, last program, timbre): the GM families, for any MIDI's tags.
 _GM_FAMILIES: tuple[tuple[int, int, str], ...] = (
@@ -561,7 +573,12 @@ def render_piece(spec: PieceSpec, duration: float, g: np.random.Generator,
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(spec.tempo), resolution=480)
     pm.time_signature_changes.append(pretty_midi.TimeSignature(spec.meter, 4, 0.0))
     mel = pretty_midi.Instrument(program=PROGRAMS[spec.melody_timbre], name="melody")
-    acc = pretty_midi.Instrument(program=PROGRAMS[spec.accomp_timbre], name="accompaniment")
+    # bowed tremolo (strings): held notes on the GM tremolo-strings preset; a piano (or
+    # any other timbre's) tremolo is written out as repeated notes
+    bowed = spec.accomp_pattern == "tremolo" and spec.accomp_timbre == "strings"
+    acc = pretty_midi.Instrument(program=TREMOLO_PROGRAM if bowed else
+                                 PROGRAMS[spec.accomp_timbre], name="accompaniment")
+    mel_trem = pretty_midi.Instrument(program=TREMOLO_PROGRAM, name="melody tremolo")
     bass = pretty_midi.Instrument(program=PROGRAMS["bass"], name="bass")
     drums = pretty_midi.Instrument(program=0, is_drum=True, name="drums")
     art = 1.1 - 0.8 * spec.staccato  # sounding fraction of the inter-onset interval
@@ -598,11 +615,9 @@ def render_piece(spec: PieceSpec, duration: float, g: np.random.Generator,
                 start = max(start, 0.0)
             ln_s = ln * beat
             if spec.tremolo and spec.melody_timbre == "strings" and g.random() < 0.5:
-                k, step = 0, beat / 6
-                while k * step < ln_s * 0.95:
-                    _add(mel, p, vel_at(start, spec.velocity, False) - 6, start + k * step,
-                         start + (k + 0.9) * step, duration)
-                    k += 1
+                # a bowed-tremolo melody note: held on the tremolo-strings preset
+                _add(mel_trem, p, vel_at(start, spec.velocity, False) - 6, start,
+                     start + ln_s * 0.95, duration)
                 continue
             _add(mel, p, vel_at(start, spec.velocity + 6, on % spec.meter == 0), start,
                  start + max(ln_s * art, 0.06), duration)
@@ -643,7 +658,11 @@ def render_piece(spec: PieceSpec, duration: float, g: np.random.Generator,
                     _add(acc, p, vel_at(s, av, k % 2 == 0), s, s + step * min(art, 0.9),
                          duration)
                 k += 1
-        elif pat == "tremolo":
+        elif pat == "tremolo" and bowed:  # the cluster held through the bar, bowed tremolo
+            cluster = voice[:3] if spec.dissonance < 0.5 else voice[:2] + [voice[0] + 1]
+            for p in cluster:
+                _add(acc, p, vel_at(t0, av - 8, False), t0, t0 + bar, duration)
+        elif pat == "tremolo":  # repeated notes (piano and the other timbres)
             step = min(beat / 4, 0.09)
             k = 0
             cluster = voice[:3] if spec.dissonance < 0.5 else voice[:2] + [voice[0] + 1]
@@ -713,7 +732,7 @@ def render_piece(spec: PieceSpec, duration: float, g: np.random.Generator,
                     inst.control_changes.append(pretty_midi.ControlChange(64, 100, t0 + 0.02))
                     inst.control_changes.append(pretty_midi.ControlChange(
                         64, 0, min(t0 + bar - 0.03, duration)))
-    for inst in (mel, acc, bass, drums):
+    for inst in (mel, mel_trem, acc, bass, drums):
         if inst.notes:
             pm.instruments.append(inst)
     return make_playable(pm)  # a key re-struck ends its previous note
@@ -743,7 +762,11 @@ def _dissonant_share(pm: pretty_midi.PrettyMIDI, step: float = 0.125) -> float:
 def piece_stats(pm: pretty_midi.PrettyMIDI, spec: PieceSpec) -> dict:
     """Cues measured on the realised MIDI (plus the spec's key/mode/tempo)."""
     notes = [n for i in pm.instruments if not i.is_drum for n in i.notes]
-    mel = next((i for i in pm.instruments if i.name == "melody"), None)
+    melodic = [i for i in pm.instruments if i.name in ("melody", "melody tremolo")]
+    mel = None
+    if melodic:  # the melody with its bowed-tremolo notes (a track of their own)
+        mel = pretty_midi.Instrument(program=melodic[0].program, name="melody")
+        mel.notes = sorted((n for i in melodic for n in i.notes), key=lambda n: n.start)
     dur = max(pm.get_end_time(), 1e-6)
     timbres = sorted({timbre_for(i.program, i.is_drum) for i in pm.instruments if i.notes})
     ratios = []
