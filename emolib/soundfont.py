@@ -10,7 +10,8 @@ offline rendering does not need) playing ``TimGM6mb.sf2``, the General MIDI Soun
 * :func:`render_notes` — a list of ``(pitch, onset, offset, velocity)`` for one program.
 
 Rendering is deterministic: the same MIDI gives the same samples, bit for bit (TinySoundFont
-has no random voice parameters; events are placed at exact sample positions).
+has no random voice parameters; events are placed at exact sample positions), whatever was
+rendered before in the process (the parsed SoundFont is reused, its voices stopped first).
 
 Used by tests/audio_fixtures.py: the audio that the tests of the real pretrained models make.
 """
@@ -66,7 +67,7 @@ def _loaded(sr: int, gain: float) -> Any:
     6 MB file costs ~15 ms, as much as rendering a simple 10-s clip)."""
     tsf = _tsf()
     font = tsf.SoundFont(_soundfont_bytes())
-    font.set_output(tsf.OutputMode.Mono, int(sr), float(gain))
+    font.set_output(tsf.OutputMode.StereoInterleaved, int(sr), float(gain))
     font.set_max_voices(_MAX_VOICES)
     return font
 
@@ -83,7 +84,7 @@ def _fresh(sr: int, gain: float) -> Any:
     font = _loaded(int(sr), float(gain))
     for chan in range(16):
         font.channel_sounds_off(chan)
-    flush = np.zeros(1024, np.float32)
+    flush = np.zeros((1024, 2), np.float32)
     font.render(_bytes(flush))
     if flush[256:].any():  # pragma: no cover - defensive
         _loaded.cache_clear()
@@ -97,9 +98,9 @@ def _bytes(block: np.ndarray) -> memoryview:
     return memoryview(block).cast("B")
 
 
-#: Voices TinySoundFont may play at once (the oldest is cut beyond that); ample for the
-#: world's densest clips, where string tremolo leaves many releasing voices.
-_MAX_VOICES = 512
+#: Voices TinySoundFont may play at once (the oldest is cut beyond that; the wrapper's
+#: default).
+_MAX_VOICES = 256
 
 
 def render_midi(midi: Any, sr: int = 16000, *, tail: float = 0.5,
@@ -111,8 +112,8 @@ def render_midi(midi: Any, sr: int = 16000, *, tail: float = 0.5,
     TinySoundFont has no sustain pedal, so CC 64 is applied here (:func:`sustained_offsets`:
     a note released under the pedal sounds until the pedal is lifted). ``tail`` seconds
     after the last event let the release ring out. ``gain`` is TinySoundFont's global gain in dB.
-    The output is TinySoundFont's mono mix (voices summed without panning), rendered
-    straight into the returned array; the parsed SoundFont is kept for the process.
+    The output is the mean of TinySoundFont's two stereo channels; the parsed SoundFont
+    is kept for the process (see :func:`_fresh`).
     """
     if sr <= 0:
         raise ValueError(f"sr must be a positive sample rate in Hz, got {sr!r}")
@@ -149,10 +150,20 @@ def render_midi(midi: Any, sr: int = 16000, *, tail: float = 0.5,
     for chan, program, drum in programs:
         font.channel_set_bank(chan, 128 if drum else 0)
         font.channel_set_preset_number(chan, program, drum)
+    stereo = np.zeros((0, 2), np.float32)
+
+    def render_to(end: int) -> None:
+        nonlocal stereo
+        if len(stereo) < end - pos:
+            stereo = np.zeros((max(end - pos, 4096), 2), np.float32)
+        block = stereo[: end - pos]
+        font.render(_bytes(block))
+        out[pos:end] = block.mean(axis=1)
+
     pos = 0
     for sample, _, kind, chan, a, b in events:
         if sample > pos:
-            font.render(_bytes(out[pos:sample]))
+            render_to(sample)
             pos = sample
         if kind == 1:
             if 0 < b <= 127 and 0 <= a <= 127:
@@ -163,7 +174,7 @@ def render_midi(midi: Any, sr: int = 16000, *, tail: float = 0.5,
         else:
             font.channel_midi_control(chan, a, b)
     if total > pos:
-        font.render(_bytes(out[pos:]))
+        render_to(total)
     return out
 
 
