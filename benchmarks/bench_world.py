@@ -1,7 +1,8 @@
-"""Benchmark: cold and cached ``make_world`` per profile, per-role build times, disk size.
+"""Benchmark: cold and cached ``make_world`` per profile, per-role build times, disk size,
+items per role and split.
 
-Budgets (issue 3): quick <= 30 s cold; default <= 3 min cold on 2 cores, <= 2 s cached,
-<= 1 GB on disk. Run on demand (not part of the test suite):
+Budgets: quick <= 30 s cold (issue 3); default <= 2 min cold on 2 cores (issue 15; 3 min
+in issue 3), <= 2 s cached, <= 1 GB on disk. Run on demand (not part of the test suite):
 
     python benchmarks/bench_world.py --profiles quick default [--n-jobs 2] [--learnability]
 
@@ -56,6 +57,9 @@ def main() -> None:
             print(f"[{profile}] cold {cold:.1f} s | cached {cached:.2f} s | "
                   f"disk {disk / 1e6:.1f} MB | {w.manifest['n_files']} files")
             print("   per role (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timer.times.items()))
+            print("   items per split: " + "; ".join(
+                f"{r.table} {r.rows} ({r.train}/{r.val}/{r.test})" if r.train + r.val + r.test
+                else f"{r.table} {r.rows}" for r in w.summary().itertuples()))
             if args.learnability:
                 from emolib.data.world.learnability import learnability_table
 

@@ -395,7 +395,9 @@ def test_roles_constant_matches_tables():
 @pytest.mark.slow
 def test_music_learnable_above_chance_on_tiny_world(tmp_path):
     """Librosa summary features + logistic regression beat chance on a tiny music world
-    (5-fold cross-validation: the held-out split of a tiny world is too small to judge)."""
+    (3-fold cross-validation: the held-out split of a tiny world is too small to judge).
+    12 clips per class: with 6 (the first world's test) the SoundFont world's accuracy
+    over seeds 0-7 averaged 0.40 but fell below the bar for 2 of the 8 seeds."""
     if "music" not in AUDIO_ROLES:
         pytest.skip("music renderer not present")
     from sklearn.linear_model import LogisticRegression
@@ -406,7 +408,7 @@ def test_music_learnable_above_chance_on_tiny_world(tmp_path):
     from emolib.data.world.learnability import audio_summary_features
 
     w = make_world(seed=2, profile="quick", cache_dir=tmp_path, n_jobs=1, progress=False,
-                   roles=("music",), music_n_train_per_class=4, music_n_val_per_class=1,
+                   roles=("music",), music_n_train_per_class=10, music_n_val_per_class=1,
                    music_n_test_per_class=1, music_duration=2.5, label_noise=0.0)
     X = np.vstack([audio_summary_features(p, w.sr) for p in w.music["audio_path"]])
     y = w.music["label"].to_numpy()

@@ -193,7 +193,7 @@ TAG_VOCAB: tuple[str, ...] = (
 #: Fixed gain applied by :func:`render_audio` (loudness differences survive; peak <= 0.9).
 #: Calibrated on the SoundFont renderer: about 1 music clip in 20 reaches the 0.9 limit
 #: (none of the piano-role clips), median clip peak ~0.47 (the old synthesiser's ~0.50).
-CLIP_GAIN: float = 0.5
+CLIP_GAIN: float = 0.7
 
 _TIMBRE_TAG = {"piano": "piano", "strings": "strings", "pluck": "guitar", "bass": "bass",
                "drums": "drums", "synth": "synth", "organ": "organ", "mallet": "marimba"}

@@ -508,7 +508,7 @@ def to_pretty_midi(r: Rendition, apply_pedal: bool = False):
 #: differences between performances stay audible; peak <= 0.9. Calibrated on the SoundFont
 #: renderer: no performance reaches the limit (median peak ~0.22; about 1 mid-level clip in
 #: 20, the densest, does).
-SYNTH_GAIN = 0.8
+SYNTH_GAIN = 1.1
 
 
 def synthesize_rendition(r: Rendition, sr: int, gain: float = SYNTH_GAIN) -> np.ndarray:
