@@ -478,8 +478,10 @@ def _required_with_data_root(p: Mapping[str, Any], name: str, why: str) -> None:
 
 
 def _check_tour(p: Mapping[str, Any]) -> None:
-    """00_tour: seed, profile, device; data_root is unused (a folder if given)."""
+    """00_tour: seed, profile, device, audit_per_class (clips per class the world audit's
+    pretrained models hear); data_root is unused (a folder if given)."""
     _common(p, "00_tour", seeds=False, threads=False)
+    _positives(p, "audit_per_class", integer=True)
 
 
 def _check_won2021(p: Mapping[str, Any]) -> None:

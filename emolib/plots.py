@@ -20,7 +20,7 @@ from emolib.io import atomic_path
 from emolib.paths import figures_dir
 from emolib.provenance import write_run_sidecar
 
-__all__ = ["set_style", "save_figure", "va_plane", "label_palette"]
+__all__ = ["set_style", "save_figure", "va_plane", "label_palette", "clip_strip"]
 
 
 def set_style(context: str = "notebook") -> None:
@@ -65,3 +65,26 @@ def va_plane(ax: plt.Axes, points: dict[str, tuple[float, float]], *, marker: st
     ax.axvline(0.5, color="grey", lw=0.8, ls="--", zorder=1)
     ax.set(xlim=(-0.02, 1.05), ylim=(-0.02, 1.05), xlabel="valence", ylabel="arousal")
     return ax
+
+
+def clip_strip(clips: Sequence[tuple[str, np.ndarray, np.ndarray]], *,
+               roll_label: str = "MIDI pitch 24–96") -> plt.Figure:
+    """One column per clip: its log-mel spectrogram on top, its piano roll below.
+
+    ``clips``: ``(title, log_mel, roll)`` per clip, ``log_mel`` ``(n_mels, frames)`` and
+    ``roll`` ``(pitches, frames)`` (anything > 0 is drawn as a note), both with the lowest
+    row first. Notebook: 00_tour (one clip per mood / quadrant).
+    """
+    if not clips:
+        raise ValueError("clip_strip needs at least one (title, log_mel, roll) clip")
+    fig, axes = plt.subplots(2, len(clips), figsize=(1.8 * len(clips), 3.4), squeeze=False)
+    for j, (title, mel, roll) in enumerate(clips):
+        axes[0, j].imshow(mel, origin="lower", aspect="auto", cmap="magma")
+        axes[0, j].set(title=title, xticks=[], yticks=[])
+        axes[1, j].imshow(np.asarray(roll) > 0, origin="lower", aspect="auto", cmap="Greys",
+                          interpolation="nearest")
+        axes[1, j].set(xticks=[], yticks=[])
+    axes[0, 0].set_ylabel("log-mel")
+    axes[1, 0].set_ylabel(roll_label)
+    fig.tight_layout()
+    return fig

@@ -317,6 +317,8 @@ BAD_NOTEBOOK = [
       for nb in SOURCES],
     *[(nb, {"seeds": []}, ValueError, "seeds=[]") for nb in SOURCES if nb != "00_tour"],
     *[(nb, {"threads": 0}, ValueError, "threads=0") for nb in SOURCES if nb != "00_tour"],
+    ("00_tour", {"audit_per_class": 0}, ValueError, "audit_per_class=0"),
+    ("00_tour", {"audit_per_class": 2.5}, ValueError, "audit_per_class=2.5"),
     ("01_won2021", {"positives": "ours"}, ValueError, "positives='ours'"),
     ("01_won2021", {"audio_arch": "resnet"}, ValueError, "audio_arch='resnet'"),
     ("01_won2021", {"audio_checkpoint": "/nonexistent.pt"}, FileNotFoundError,
