@@ -70,28 +70,30 @@ reproduce: $(STAMP)
 	$(VPY) scripts/reproduce.py $(if $(NB),--nb $(NB)) $(if $(PROFILE),--profile $(PROFILE)) \
 	  $(if $(SEED),--seed $(SEED)) $(if $(OUT),--out $(OUT)) $(PARAMS)
 
-# make test: ruff, then the unit tests and nbval, which re-executes every notebook with its
-# tables and figures going to TEST_OUT (never over the committed paper_tables/ and figures/);
-# tests/test_reexecuted_tables.py then compares the tables written there with the committed
-# ones (trained numbers within the tolerance stated in README.md, everything else exactly).
-# The real-data notebook runs (tests/test_realdata_notebooks.py: own miniature data root,
-# cache and output, all in temporary folders) run in a second pytest process beside that
-# session, so that the two cores are both busy; their log is printed at the end and either
-# process failing fails the target.
+# make test: ruff, then two pytest processes side by side, so that both cores stay busy:
+#   * nbval re-executes every notebook with its tables and figures going to TEST_OUT (never
+#     over the committed paper_tables/ and figures/); tests/test_reexecuted_tables.py then
+#     compares the tables written there with the committed ones (trained numbers within
+#     the tolerance stated in README.md, everything else exactly);
+#   * beside it, every other test: the unit tests and the real-data notebook runs
+#     (tests/test_realdata_notebooks.py: own miniature data root, cache and output, all in
+#     temporary folders). Its log is printed at the end.
+# Either process failing fails the target.
 TEST_OUT ?= $(CURDIR)/notebooks/executed/test-output
 LINTED := emolib tests scripts benchmarks notebooks
-REALDATA := tests/test_realdata_notebooks.py
 
 test: $(STAMP)
 	$(VPY) -m ruff check $(LINTED)
 	rm -rf "$(TEST_OUT)" && mkdir -p "$(TEST_OUT)"
-	@( $(VPY) -m pytest $(REALDATA) -p no:cacheprovider > "$(TEST_OUT)/realdata.log" 2>&1; \
-	   echo $$? > "$(TEST_OUT)/realdata.rc" ) & \
-	EMOLIB_OUTPUT="$(TEST_OUT)" $(VPY) -m pytest tests notebooks --ignore=$(REALDATA) --nbval-lax \
+	@( $(VPY) -m pytest tests -m "not after_notebooks" -p no:cacheprovider \
+	     > "$(TEST_OUT)/unit.log" 2>&1; echo $$? > "$(TEST_OUT)/unit.rc" ) & \
+	EMOLIB_OUTPUT="$(TEST_OUT)" $(VPY) -m pytest notebooks tests/test_reexecuted_tables.py \
+	  --nbval-lax \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1800 -p no:cacheprovider; \
 	main=$$?; wait; \
-	echo "== $(REALDATA) (ran beside the session above) =="; cat "$(TEST_OUT)/realdata.log"; \
-	test $$main -eq 0 && test "$$(cat "$(TEST_OUT)/realdata.rc")" -eq 0
+	echo "== pytest tests (unit tests and real-data runs, ran beside the notebooks above) =="; \
+	cat "$(TEST_OUT)/unit.log"; \
+	test $$main -eq 0 && test "$$(cat "$(TEST_OUT)/unit.rc")" -eq 0
 
 lint: $(STAMP)
 	$(VPY) -m ruff check $(LINTED)

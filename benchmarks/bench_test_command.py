@@ -65,9 +65,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make test   {t_test:7.1f} s  (exit {rc_test})")
         print(f"total       {total:7.1f} s  budget {BUDGET_S:.0f} s  "
               f"{'OK' if total <= BUDGET_S and rc_test == 0 else 'OVER BUDGET OR FAILED'}")
-        # make test runs two pytest sessions (nbval + unit tests; the real-data notebooks)
+        # make test runs two pytest sessions (nbval + the table check; unit + real-data tests)
         for line in summary or ["no summary line"]:
             print(f"pytest: {line}")
+        dirty = subprocess.run(["git", "-C", str(clone), "status", "--porcelain"],
+                               capture_output=True, text=True).stdout.splitlines()
+        print("clone after make test: " + ("clean (git status)" if not dirty else
+              f"{len(dirty)} changed/untracked paths, e.g. " + ", ".join(dirty[:5])))
         tol = clone / "notebooks" / "executed" / "test-output" / "tolerance_report.txt"
         if tol.is_file():
             print("tolerance report:\n  " + "\n  ".join(tol.read_text().splitlines()))
