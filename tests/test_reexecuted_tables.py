@@ -34,10 +34,11 @@ FIGURES = ROOT / "figures"
 
 #: Which notebook writes which committed table / figure (by file-name prefix).
 PREFIX_NOTEBOOK = {"taxonomies": "00_tour", "world_learnability": "00_tour", "tour_": "00_tour",
+                   "world_audit": "00_tour",
                    "won2021": "01_won2021", "emoclim": "02_emoclim2024",
                    "chowdhury2023": "03_chowdhury2023", "zhu2023": "04_zhu2023"}
 #: The columns of trained numbers per table; tables not listed have the paper-table column.
-VALUE_COLUMNS = {"taxonomies": (), "world_learnability": ("value",)}
+VALUE_COLUMNS = {"taxonomies": (), "world_learnability": ("value",), "world_audit": ("value",)}
 
 
 def notebook_of(name: str) -> str:
