@@ -423,16 +423,19 @@ def show(df: pd.DataFrame, decimals: int = 3, columns: Sequence[str] | None = No
 #: TOLERANCE_SDS × the larger seed std of the two runs); scale = 100 for percent tables.
 TOLERANCE_FLOOR = 0.02
 TOLERANCE_SDS = 2.0
-_MEAN_STD_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?|nan)(?:\s*±\s*(\d+(?:\.\d+)?|nan))?\s*$")
+_NUM = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|nan"  # plain, or exponent notation (pandas' CSVs)
+_MEAN_STD_RE = re.compile(rf"^\s*({_NUM})(?:\s*±\s*({_NUM}))?\s*$")
 
 
 def parse_mean_std(text: str) -> tuple[float, float] | None:
     """``"0.512 ± 0.013"`` -> ``(0.512, 0.013)``, ``"0.512"`` -> ``(0.512, 0.0)``, "—" -> None.
 
-    The inverse of :func:`format_mean_std` up to its rounding. Anything else raises
+    The inverse of :func:`format_mean_std` up to its rounding; plain numbers may be in
+    exponent notation (``"-3.1e-05"``) and an empty cell (a NaN that pandas wrote to a CSV,
+    e.g. a claim that was not run) is missing like "—". Anything else raises
     ``ValueError`` naming the text.
     """
-    if str(text).strip() == MISSING:
+    if str(text).strip() in (MISSING, ""):
         return None
     m = _MEAN_STD_RE.match(str(text))
     if m is None:

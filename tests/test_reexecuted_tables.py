@@ -38,7 +38,10 @@ PREFIX_NOTEBOOK = {"taxonomies": "00_tour", "world_learnability": "00_tour", "to
                    "won2021": "01_won2021", "emoclim": "02_emoclim2024",
                    "chowdhury2023": "03_chowdhury2023", "zhu2023": "04_zhu2023"}
 #: The columns of trained numbers per table; tables not listed have the paper-table column.
-VALUE_COLUMNS = {"taxonomies": (), "world_learnability": ("value",), "world_audit": ("value",)}
+VALUE_COLUMNS = {"taxonomies": (), "world_learnability": ("value",), "world_audit": ("value",),
+                 # claims tables: the world's statistics and their CIs are trained numbers
+                 **{f"{p}_claims": ("world_a", "world_b", "delta", "ci_low", "ci_high")
+                    for p in ("won2021", "emoclim2024", "chowdhury2023", "zhu2023")}}
 
 
 def notebook_of(name: str) -> str:
@@ -109,6 +112,9 @@ def test_parse_mean_std_round_trip():
     assert tables.parse_mean_std("-0.099 ± 0.176") == (-0.099, 0.176)
     assert tables.parse_mean_std("0.5") == (0.5, 0.0)
     assert tables.parse_mean_std("—") is None
+    assert tables.parse_mean_std("") is None  # a NaN in a pandas CSV (a claim not run)
+    assert tables.parse_mean_std("-3.1e-05") == (-3.1e-05, 0.0)
+    assert tables.parse_mean_std("1.5E+02 ± 2e-1") == (150.0, 0.2)
     with pytest.raises(ValueError, match="'fast'"):
         tables.parse_mean_std("fast")
 

@@ -1,0 +1,137 @@
+"""emolib.papers.won2021: the budget, the six models on a tiny synthetic experiment, and
+per-query results that reproduce the tables' macro averages through emolib.claims."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emolib import claims
+from emolib.data import taxonomies as tx
+from emolib.papers import won2021 as won
+
+
+def test_budget_profiles_and_overrides():
+    d = won.budget("default")
+    assert (d.n_chunks, d.epochs, d.lr, d.tagger_epochs, d.audio_width) == (4, 15, 1e-3, 3, 16)
+    assert not d.finetune_audio and not d.finetune_text and d.hidden == 128
+    assert set(d.widths.values()) == {128}
+    q = won.budget("quick")
+    assert (q.epochs, q.tagger_epochs, q.audio_width, q.hidden) == (10, 2, 8, 64)
+    p = won.budget("paper")
+    assert (p.n_chunks, p.epochs, p.lr, p.tagger_epochs, p.tagger_lr) == (16, 100, 1e-4, 100, 1e-4)
+    assert p.finetune_audio and p.finetune_text and p.paper
+    assert p.widths["text_cls"] == 512 and p.widths["va"] == 64
+    o = won.budget("default", epochs=2, n_chunks=1, finetune_audio=True)
+    assert (o.epochs, o.n_chunks, o.finetune_audio) == (2, 1, True)
+    with pytest.raises(ValueError, match="profile='fast'"):
+        won.budget("fast")
+
+
+def _experiment(seed: int = 0, per_class: int = 6, chunks: int = 2, dim: int = 8):
+    """Random features with a little label signal: 7 music moods, Alm and ISEAR texts."""
+    g = np.random.default_rng(seed)
+    rows = []
+    for split, n in (("train", per_class), ("val", 2), ("test", 3)):
+        for lab in won.MUSIC:
+            rows += [{"item_id": f"m-{split}-{lab}-{i}", "label": lab, "audio_path": "",
+                      "split": split} for i in range(n)]
+    music = pd.DataFrame(rows)
+    trows = []
+    for d, labs in (("Alm", won.ALM), ("ISEAR", won.ISEAR)):
+        for split, n in (("train", per_class), ("val", 2), ("test", 3)):
+            trows += [{"item_id": f"{d}-{split}-{lab}-{i}", "dataset": d, "label": lab,
+                       "text": "", "split": split} for lab in labs for i in range(n)]
+    texts = pd.DataFrame(trows)
+    centre = {lab: g.normal(size=dim) for lab in dict.fromkeys(won.MUSIC + won.ALM + won.ISEAR)}
+    audio = np.stack([[centre[lab] + g.normal(size=dim) for _ in range(chunks)]
+                      for lab in music["label"]]).astype(np.float32)
+    text = np.stack([centre[lab] + g.normal(size=dim) for lab in texts["label"]]).astype(np.float32)
+    labels = list(dict.fromkeys(won.MUSIC + won.ALM + won.ISEAR))
+    word = {lab: (v / np.linalg.norm(v)).astype(np.float32)
+            for lab, v in zip(labels, g.normal(size=(len(labels), 6)))}
+    b = won.budget("quick", epochs=2)
+    return won.make_experiment(music, texts, audio, text, word, b, batch_size=16, emb_dim=8)
+
+
+@pytest.fixture(scope="module")
+def exp():
+    return _experiment()
+
+
+@pytest.mark.parametrize("name", won.MODELS)
+@pytest.mark.parametrize("dataset", ["Alm", "ISEAR"])
+def test_every_model_runs_and_its_items_give_the_macro_values(exp, name, dataset):
+    run = won.run_model(exp, name, dataset, 0)
+    n_test = int(((exp.texts["dataset"] == dataset) & (exp.texts["split"] == "test")).sum())
+    assert set(run.scores) == set(won.MAPPING_NAMES)
+    items = won.item_rows(exp, name, dataset, 0, run)
+    checked = claims.check_item_results(items)
+    assert len(checked) == 3 * 2 * n_test  # mappings x (P@5, MRR) x queries
+    for m in won.MAPPING_NAMES:
+        setting = won.setting_name(name, dataset, m)
+        for metric in ("P@5", "MRR"):
+            # an independent path: the claims machinery's macro average of the items
+            assert claims.macro_average(items, setting, metric) == pytest.approx(
+                run.scores[m][metric], abs=1e-12)
+        per = run.per_query[m]
+        assert run.scores[m]["micro P@5"] == pytest.approx(per["P@5"].mean(), abs=1e-12)
+        assert ((per["P@5"] >= 0) & (per["P@5"] <= 1) & (per["RR"] >= 0) & (per["RR"] <= 1)).all()
+    rows = won.table3_rows(name, dataset, 0, run)
+    assert len(rows) == 9 and {r["metric"] for r in rows} == {"P@5", "MRR", "micro P@5"}
+
+
+def test_classification_fails_on_isear_as_in_the_paper(exp):
+    # no ISEAR label is an AudioSet mood: every query retrieves nothing
+    run = won.run_model(exp, "Classification", "ISEAR", 0)
+    for m in won.MAPPING_NAMES:
+        assert run.scores[m]["P@5"] == 0 and run.scores[m]["MRR"] == 0
+
+
+def test_score_classification_hand_case(exp):
+    # two queries: "happy" predicted happy (a music label), "fear" predicted fear (none)
+    probs = np.zeros((3, len(won.MUSIC)))
+    probs[:, won.MUSIC.index("happy")] = [0.9, 0.1, 0.5]
+    g_lab = ["happy", "sad", "happy"]
+    scores, per = won.score_classification(exp, ["happy", "fear"], probs, ["happy", "fear"],
+                                           g_lab)
+    manual = per["manual"]
+    assert manual["RR"].tolist()[1] == 0 and manual["P@5"].tolist()[1] == 0
+    assert manual["RR"].tolist()[0] == 1.0  # the first-ranked clip is happy
+    assert manual["P@5"].tolist()[0] == pytest.approx(2 / 5)
+    assert scores["manual"]["P@5"] == pytest.approx((2 / 5 + 0) / 2)
+
+
+def test_models_and_mappings_match_the_paper():
+    assert won.MODELS[0] == "Classification" and len(won.MODELS) == 6
+    assert set(won.PAPER_TABLE4) == set(won.MODELS)
+    assert set(tx.MAPPINGS["won2021"]) >= set(won.MAPPING_NAMES)
+
+
+def test_bad_arguments():
+    e = _experiment(per_class=2)
+    with pytest.raises(ValueError, match="model 'kNN'"):
+        won.run_model(e, "kNN", "Alm", 0)
+    with pytest.raises(ValueError, match="dataset 'Potter'"):
+        won.run_model(e, "Classification", "Potter", 0)
+    with pytest.raises(ValueError, match="space='pca'"):
+        won.run_regression(e, "Alm", 0, "pca")
+    with pytest.raises(ValueError, match="positives='ours'"):
+        won.make_experiment(e.music, e.texts, e.audio, e.text, e.word, e.budget, positives="ours")
+
+
+def test_silhouette_items_mean_is_sklearns_score(exp):
+    from sklearn.metrics import silhouette_score
+
+    run = won.run_model(exp, "V-A regression", "Alm", 0)
+    items = won.silhouette_items(exp, "V-A regression", "Alm", 0, run)
+    text = items[items.metric == "silhouette (text, test)"]
+    assert len(text) == len(run.emb["tl"])
+    assert text["value"].mean() == pytest.approx(
+        silhouette_score(run.emb["text"], run.emb["tl"], metric="euclidean"), rel=1e-6)
+    music = items[items.metric == "silhouette (music, test)"]
+    assert set(music["stratum"]) == set(won.MUSIC)
+    claims.check_item_results(items)
+    # no joint space: nothing to measure
+    cls = won.run_model(exp, "Classification", "Alm", 0)
+    assert won.silhouette_items(exp, "Classification", "Alm", 0, cls).empty
