@@ -602,8 +602,9 @@ print(f"{counts['n_claims']} claims: {counts['holds']} hold, {counts['reversed']
       f"{counts['share_resolvable']:.0%} of the {counts['n_published']} with a published "
       "|Δ| ≥ 0.02")
 for r in CLAIMS[CLAIMS.verdict != "holds"].itertuples():
+    paper_delta = "none given" if np.isnan(r.published_delta) else f"{r.published_delta:+.3f}"
     print(f"- {r.verdict:10s} {r.id}: A {r.world_a:.3f} vs B {r.world_b:.3f}, Δ {r.delta:+.3f} "
-          f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}] (paper Δ {r.published_delta:+.3f})")
+          f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}] (paper Δ {paper_delta})")
 
 # %% [markdown]
 # ## Discussion: where the world agrees with the paper, and where it does not
