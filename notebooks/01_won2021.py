@@ -80,6 +80,8 @@ batch_size = 64
 margin = 0.2  # triplet margin (paper 0.2)
 branch_weights = (0.3, 0.3, 0.4)  # 3-branch: tag-text, tag-music, text-music
 positives = "paper_w2v"  # cross-taxonomy positives: "paper_w2v" (Table 2 W2V) | "ours_w2v"
+negative_sampling = "official"  # triplet negatives: "official" (Won's code, (cos + 1) / 2) |
+#                                 "distance_weighted" (Wu et al. 2017, which the paper cites)
 alm_anger_as_in_paper = True  # classification: Alm's "angry" is the paper's "anger"
 #                               (Table 2), no music label
 
@@ -327,10 +329,14 @@ print("agreement with the paper: "
 #   losses $L_{text} = T(tag, text⁺, text⁻)$, $L_{music} = T(tag, music⁺, music⁻)$,
 #   $L = 0.3 L_{text} + 0.3 L_{music} + 0.4 L_{cross}$ (Eq. 4).
 #
-# The distance-weighted sampler (`emolib.losses.distance_weighted_negatives`): for anchor
-# $i$ and in-batch candidate $j$ of a different label, weight $(\cos(a_i, c_j) + 1)/2$;
-# one negative per anchor drawn ∝ weight. A sanity check of the loss against its
-# definition, on a hand case:
+# Negative sampling (`emolib.losses.sample_triplets`): for anchor $i$ and an in-batch
+# candidate $j$ of a different label, one negative per anchor is drawn ∝ a weight. The
+# paper cites distance-weighted sampling (Wu et al. 2017); its official code weighs by
+# $(\cos(a_i, c_j) + 1)/2$, which is not Wu's weighting. `negative_sampling="official"`
+# (default) follows the code; `"distance_weighted"` is Wu et al.'s $q(d)^{-1}$ on the
+# normalised embeddings (clipped at $d \ge 0.5$, zero beyond 1.4; equal to
+# pytorch-metric-learning's `DistanceWeightedMiner`, tested). A sanity check of the loss
+# against its definition, on a hand case:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -347,6 +353,7 @@ EXP = won.make_experiment(
     {lab: WV[lab] for lab in ALL_LABELS}, BUDGET, positives=positives,
     ours_w2v=OURS_MAP["w2v"], d_audio=A.shape[-1], d_text=T.shape[-1], batch_size=batch_size,
     emb_dim=emb_dim, margin=margin, branch_weights=tuple(branch_weights),
+    negative_sampling=negative_sampling,
     alm_anger_as_in_paper=alm_anger_as_in_paper, device=device,
     cnn=cnn if FINETUNE else None, text_encoder=TEXT_ENCODER if FINETUNE_TEXT else None)
 

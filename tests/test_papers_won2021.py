@@ -135,3 +135,14 @@ def test_silhouette_items_mean_is_sklearns_score(exp):
     # no joint space: nothing to measure
     cls = won.run_model(exp, "Classification", "Alm", 0)
     assert won.silhouette_items(exp, "Classification", "Alm", 0, cls).empty
+
+
+def test_negative_sampling_option():
+    e = _experiment(per_class=3)
+    e_wu = won.make_experiment(e.music, e.texts, e.audio, e.text, e.word, e.budget,
+                               batch_size=16, emb_dim=8, negative_sampling="distance_weighted")
+    run = won.run_model(e_wu, "Metric learning (3-branch)", "Alm", 0)
+    assert set(run.scores) == set(won.MAPPING_NAMES)
+    with pytest.raises(ValueError, match="negative_sampling='wu'"):
+        won.make_experiment(e.music, e.texts, e.audio, e.text, e.word, e.budget,
+                            negative_sampling="wu")

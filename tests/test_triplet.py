@@ -137,3 +137,66 @@ def test_focal_loss_gradient_is_that_of_the_formula():
     g1, = torch.autograd.grad(L.focal_loss(logits, target), logits)
     g2, = torch.autograd.grad(by_hand(logits), logits)
     torch.testing.assert_close(g1, g2)
+
+
+# ------------------------------------------------ Wu et al. (2017) distance-weighted sampling
+def _pml_weights(emb, labels, ref, ref_labels, monkeypatch):
+    """The weights pytorch-metric-learning's DistanceWeightedMiner samples with (captured
+    where it hands them to its triplet sampler)."""
+    from pytorch_metric_learning.miners import DistanceWeightedMiner
+    from pytorch_metric_learning.miners import distance_weighted_miner as dwm
+
+    seen = {}
+
+    def capture(labels, ref_labels=None, weights=None, **_):
+        seen["w"] = weights.clone()
+        return (torch.zeros(0, dtype=torch.long),) * 3
+
+    monkeypatch.setattr(dwm.lmu, "get_random_triplet_indices", capture)
+    DistanceWeightedMiner(cutoff=0.5, nonzero_loss_cutoff=1.4)(emb, labels, ref, ref_labels)
+    return seen["w"]
+
+
+@pytest.mark.parametrize("dim", [8, 64])
+def test_wu_weights_equal_pytorch_metric_learning(monkeypatch, dim):
+    from emolib.losses import wu_distance_weights
+
+    g = torch.Generator().manual_seed(dim)
+    a, c = torch.randn(12, dim, generator=g), torch.randn(20, dim, generator=g)
+    la = torch.randint(0, 4, (12,), generator=g)
+    lc = torch.randint(0, 4, (20,), generator=g)
+    ours = wu_distance_weights(a, c, la, lc)
+    ref = _pml_weights(torch.nn.functional.normalize(a, dim=-1), la,
+                       torch.nn.functional.normalize(c, dim=-1), lc, monkeypatch)
+    rows = ref.sum(1) > 0  # PML divides 0 by 0 for an anchor with no weight at all
+    assert rows.sum() >= 8
+    torch.testing.assert_close(ours[rows].double(), ref[rows].double(), rtol=1e-4, atol=1e-7)
+    assert torch.all(ours[la.unsqueeze(1) == lc.unsqueeze(0)] == 0)  # never the same label
+
+
+def test_wu_weights_hand_case():
+    from emolib.losses import wu_distance_weights
+
+    # n = 3: q(d) ∝ d (the (n-3)/2 term vanishes), weight ∝ 1/d after the 0.5 clip
+    a = torch.tensor([[1.0, 0.0, 0.0]])
+    c = torch.tensor([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [1.0, 0.1, 0.0], [0.0, 1.0, 0.0]])
+    w = wu_distance_weights(a, c, torch.tensor([0]), torch.tensor([1, 1, 1, 1]))
+    # distances 0 and 0.0998 are clipped to 0.5; sqrt(0.8) stays; sqrt(2) >= 1.4: weight 0
+    expect = torch.tensor([1 / 0.5, 1 / 0.8 ** 0.5, 1 / 0.5, 0.0])
+    torch.testing.assert_close(w[0], expect / expect.sum(), rtol=1e-6, atol=1e-7)
+
+
+def test_weighting_option():
+    from emolib.losses import sample_triplets
+
+    g = torch.Generator().manual_seed(0)
+    a, p = torch.randn(16, 8, generator=g), torch.randn(16, 8, generator=g)
+    lab = torch.arange(16) % 4
+    out = sample_triplets(a, p, lab, torch.Generator().manual_seed(1),
+                          weighting="distance_weighted")
+    assert out[0].shape == out[2].shape
+    base = sample_triplets(a, p, lab, torch.Generator().manual_seed(1))
+    again = sample_triplets(a, p, lab, torch.Generator().manual_seed(1), weighting="official")
+    assert all(torch.equal(x, y) for x, y in zip(base, again))  # the default is the official one
+    with pytest.raises(ValueError, match="weighting='wu'"):
+        sample_triplets(a, p, lab, weighting="wu")

@@ -147,7 +147,9 @@ class Experiment:
     input (sentence embeddings, or packed token ids with ``finetune_text``); ``word`` the
     label → word vector map and ``va`` the label → (valence, arousal) map; ``paper_map``
     the paper's Table 2 mappings (``va``, ``w2v``, ``manual``); ``positive`` text label →
-    the music tag its triplets pair it with. ``cnn`` / ``text_encoder``: the encoders that
+    the music tag its triplets pair it with; ``negative_sampling`` the triplet negatives'
+    weighting ("official" | "distance_weighted", :data:`emolib.losses.WEIGHTINGS`).
+    ``cnn`` / ``text_encoder``: the encoders that
     fine-tuned branches copy (None when frozen). ``music_heads`` and ``multihead`` cache
     what both text datasets share (per seed).
     """
@@ -168,6 +170,7 @@ class Experiment:
     margin: float = 0.2
     branch_weights: tuple[float, float, float] = (0.3, 0.3, 0.4)
     alm_anger_as_in_paper: bool = True
+    negative_sampling: str = "official"
     device: str = "cpu"
     cnn: nn.Module | None = None
     text_encoder: nn.Module | None = None
@@ -175,6 +178,9 @@ class Experiment:
     multihead: dict[int, dict[str, RunResult]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.negative_sampling not in losses.WEIGHTINGS:
+            raise ValueError(f"negative_sampling={self.negative_sampling!r}: expected one of "
+                             f"{list(losses.WEIGHTINGS)}")
         self.labels = list(dict.fromkeys(MUSIC + ALM + ISEAR))
         self.m_lab = np.array(self.music["label"], dtype=object)
         self.split_of = {s: np.array(self.music["split"] == s, dtype=bool)
@@ -534,7 +540,8 @@ def _draw_with_label(exp: Experiment, label_idx: torch.Tensor) -> torch.Tensor:
 
 def run_metric(exp: Experiment, dataset: str, s: int, n_branches: int) -> RunResult:
     """(5)/(6) Metric learning (§3.2.5–6): cosine triplet loss (Eq. 2, margin δ) on (text,
-    music⁺, music⁻) with distance-weighted negatives (Eq. 3); the 3-branch model adds the
+    music⁺, music⁻) with negatives drawn by ``exp.negative_sampling`` (Eq. 3); the 3-branch
+    model adds the
     tag branch and L = w_text L_text + w_music L_music + w_cross L_cross (Eq. 4)."""
     if n_branches not in (2, 3):
         raise ValueError(f"n_branches={n_branches!r}: expected 2 or 3")
@@ -550,7 +557,7 @@ def run_metric(exp: Experiment, dataset: str, s: int, n_branches: int) -> RunRes
     m_code = _label_codes(exp.m_lab, exp.labels)
     tagvec = torch.stack([exp.word_t[lab] for lab in exp.labels])
     w_text, w_music, w_cross = exp.branch_weights
-    margin = exp.margin
+    margin, weighting = exp.margin, exp.negative_sampling
 
     def loss_fn(m: nn.Module, b: Sequence[torch.Tensor]) -> torch.Tensor:
         (i,) = b
@@ -558,14 +565,15 @@ def run_metric(exp: Experiment, dataset: str, s: int, n_branches: int) -> RunRes
         r = exp.train_music[torch.randint(0, len(exp.train_music), (len(i),))]
         text_e = m["text"](xt[i])
         cross = losses.triplet_loss(*losses.sample_triplets(
-            text_e, m["music"](random_chunk(exp.audio[p])), m_code[p]), margin=margin)
+            text_e, m["music"](random_chunk(exp.audio[p])), m_code[p], weighting=weighting),
+            margin=margin)
         if n_branches == 2:
             return cross
         l_text = losses.triplet_loss(*losses.sample_triplets(
-            m["tag"](tagvec[t_code[i]]), text_e, t_code[i]), margin=margin)
+            m["tag"](tagvec[t_code[i]]), text_e, t_code[i], weighting=weighting), margin=margin)
         l_music = losses.triplet_loss(*losses.sample_triplets(
-            m["tag"](tagvec[m_code[r]]), m["music"](random_chunk(exp.audio[r])), m_code[r]),
-            margin=margin)
+            m["tag"](tagvec[m_code[r]]), m["music"](random_chunk(exp.audio[r])), m_code[r],
+            weighting=weighting), margin=margin)
         return w_text * l_text + w_music * l_music + w_cross * cross
 
     dl = loader(exp, torch.arange(len(xt)), s=s)
