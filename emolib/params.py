@@ -492,6 +492,7 @@ def _check_won2021(p: Mapping[str, Any]) -> None:
     check_choice("audio_arch", p["audio_arch"], ARCHS)
     check_choice("positives", p["positives"], ("paper_w2v", "ours_w2v"))
     check_choice("negative_sampling", p["negative_sampling"], ("official", "distance_weighted"))
+    check_choice("w2v_output", p["w2v_output"], ("linear", "sigmoid"))
     check_optional_path("audio_checkpoint", p["audio_checkpoint"], kind="file")
     _required_with_data_root(p, "audio_checkpoint", "a state_dict of the audio CNN, e.g. "
                              "pre-trained on MagnaTagATune; none can be downloaded here")

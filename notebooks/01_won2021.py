@@ -80,6 +80,7 @@ batch_size = 64
 margin = 0.2  # triplet margin (paper 0.2)
 branch_weights = (0.3, 0.3, 0.4)  # 3-branch: tag-text, tag-music, text-music
 positives = "paper_w2v"  # cross-taxonomy positives: "paper_w2v" (Table 2 W2V) | "ours_w2v"
+w2v_output = "linear"  # W2V regression output: "linear" | "sigmoid" (the official code)
 negative_sampling = "official"  # triplet negatives: "official" (Won's code, (cos + 1) / 2) |
 #                                 "distance_weighted" (Wu et al. 2017, which the paper cites)
 alm_anger_as_in_paper = True  # classification: Alm's "angry" is the paper's "anger"
@@ -320,7 +321,11 @@ print("agreement with the paper: "
 # * **(3) V-A regression** — heads → (valence, arousal) (sigmoid), MSE to the label's NRC
 #   VAD values; retrieval by Euclidean distance.
 # * **(4) W2V regression** — heads → the label's word vector (scaled to unit RMS), MSE;
-#   cosine retrieval.
+#   cosine retrieval. The official code puts a sigmoid on this output too; we do not by
+#   default (`w2v_output="linear"`): a sigmoid's outputs lie in $(0, 1)^n$ and cannot reach
+#   the negative coordinates of a word vector, so the regression could not fit its targets
+#   and every output would sit in the positive orthant. `w2v_output="sigmoid"` follows the
+#   official code.
 # * **(5) Metric learning, 2-branch** — text and music heads into a 64-d space, triplet
 #   loss $[D(a,p) − D(a,n) + δ]_+$ (cosine distance, δ = 0.2, Eq. 2) on (text, music⁺,
 #   music⁻) (Eq. 3), where music⁺ carries the text label's nearest tag (Table 2, W2V) and
@@ -353,7 +358,7 @@ EXP = won.make_experiment(
     {lab: WV[lab] for lab in ALL_LABELS}, BUDGET, positives=positives,
     ours_w2v=OURS_MAP["w2v"], d_audio=A.shape[-1], d_text=T.shape[-1], batch_size=batch_size,
     emb_dim=emb_dim, margin=margin, branch_weights=tuple(branch_weights),
-    negative_sampling=negative_sampling,
+    negative_sampling=negative_sampling, w2v_output=w2v_output,
     alm_anger_as_in_paper=alm_anger_as_in_paper, device=device,
     cnn=cnn if FINETUNE else None, text_encoder=TEXT_ENCODER if FINETUNE_TEXT else None)
 

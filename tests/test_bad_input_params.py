@@ -321,6 +321,7 @@ BAD_NOTEBOOK = [
     ("00_tour", {"audit_per_class": 2.5}, ValueError, "audit_per_class=2.5"),
     ("01_won2021", {"positives": "ours"}, ValueError, "positives='ours'"),
     ("01_won2021", {"negative_sampling": "wu"}, ValueError, "negative_sampling='wu'"),
+    ("01_won2021", {"w2v_output": "tanh"}, ValueError, "w2v_output='tanh'"),
     ("01_won2021", {"audio_arch": "resnet"}, ValueError, "audio_arch='resnet'"),
     ("01_won2021", {"audio_checkpoint": "/nonexistent.pt"}, FileNotFoundError,
      "audio_checkpoint='/nonexistent.pt'"),

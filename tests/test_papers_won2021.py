@@ -146,3 +146,16 @@ def test_negative_sampling_option():
     with pytest.raises(ValueError, match="negative_sampling='wu'"):
         won.make_experiment(e.music, e.texts, e.audio, e.text, e.word, e.budget,
                             negative_sampling="wu")
+
+
+def test_w2v_output_option():
+    e = _experiment(per_class=3)
+    e_sig = won.make_experiment(e.music, e.texts, e.audio, e.text, e.word, e.budget,
+                                batch_size=16, emb_dim=8, w2v_output="sigmoid")
+    run = won.run_model(e_sig, "W2V regression", "Alm", 0)
+    assert (run.emb["text"] > 0).all() and (run.emb["text"] < 1).all()  # sigmoid outputs
+    lin = won.run_model(e, "W2V regression", "Alm", 0)
+    assert (lin.emb["text"] < 0).any()  # the linear default reaches negative coordinates
+    with pytest.raises(ValueError, match="w2v_output='tanh'"):
+        won.make_experiment(e.music, e.texts, e.audio, e.text, e.word, e.budget,
+                            w2v_output="tanh")

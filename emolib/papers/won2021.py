@@ -148,7 +148,8 @@ class Experiment:
     label → word vector map and ``va`` the label → (valence, arousal) map; ``paper_map``
     the paper's Table 2 mappings (``va``, ``w2v``, ``manual``); ``positive`` text label →
     the music tag its triplets pair it with; ``negative_sampling`` the triplet negatives'
-    weighting ("official" | "distance_weighted", :data:`emolib.losses.WEIGHTINGS`).
+    weighting ("official" | "distance_weighted", :data:`emolib.losses.WEIGHTINGS`);
+    ``w2v_output`` the W2V regressors' output ("linear", or "sigmoid" as the official code).
     ``cnn`` / ``text_encoder``: the encoders that
     fine-tuned branches copy (None when frozen). ``music_heads`` and ``multihead`` cache
     what both text datasets share (per seed).
@@ -171,6 +172,7 @@ class Experiment:
     branch_weights: tuple[float, float, float] = (0.3, 0.3, 0.4)
     alm_anger_as_in_paper: bool = True
     negative_sampling: str = "official"
+    w2v_output: str = "linear"
     device: str = "cpu"
     cnn: nn.Module | None = None
     text_encoder: nn.Module | None = None
@@ -181,6 +183,8 @@ class Experiment:
         if self.negative_sampling not in losses.WEIGHTINGS:
             raise ValueError(f"negative_sampling={self.negative_sampling!r}: expected one of "
                              f"{list(losses.WEIGHTINGS)}")
+        if self.w2v_output not in ("linear", "sigmoid"):
+            raise ValueError(f"w2v_output={self.w2v_output!r}: expected 'linear' or 'sigmoid'")
         self.labels = list(dict.fromkeys(MUSIC + ALM + ISEAR))
         self.m_lab = np.array(self.music["label"], dtype=object)
         self.split_of = {s: np.array(self.music["split"] == s, dtype=bool)
@@ -494,14 +498,16 @@ def run_multihead(exp: Experiment, dataset: str, s: int) -> RunResult:
 def run_regression(exp: Experiment, dataset: str, s: int, space: str) -> RunResult:
     """(3)/(4) Separate text and music regressors into a fixed label space ("va" | "w2v";
     §3.2.3–4). Word vectors are scaled to unit RMS per dimension so that the MSE is on the
-    scale of the VA targets (cosine retrieval ignores the scale)."""
+    scale of the VA targets (cosine retrieval ignores the scale). Outputs: sigmoid for VA;
+    for W2V linear, or sigmoid with ``exp.w2v_output="sigmoid"`` (the official code)."""
     if space not in ("va", "w2v"):
         raise ValueError(f"space={space!r}: expected 'va' or 'w2v'")
     d_w = exp.d_word
     target = ((lambda lab: torch.from_numpy(exp.va[lab])) if space == "va"
               else (lambda lab: exp.word_t[lab] * np.sqrt(d_w)))
     out_dim = 2 if space == "va" else d_w
-    squash = torch.sigmoid if space == "va" else (lambda z: z)
+    sigmoid = space == "va" or exp.w2v_output == "sigmoid"  # VA: always (official code)
+    squash = torch.sigmoid if sigmoid else (lambda z: z)
     width = exp.budget.widths[space]
     xa, ya = music_split(exp, "train")
     va_, vya = music_split(exp, "val")
