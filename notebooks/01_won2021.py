@@ -473,61 +473,17 @@ tables.show(char)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-import umap  # noqa: E402
-
-pal = plots.label_palette(list(MUSIC) + [lab for lab in ALM if lab not in MUSIC])
-
-
-def panel(ax, xy, labels, title, marker="o", tags=None):
-    for lab in dict.fromkeys(labels):
-        sel = np.asarray(labels) == lab
-        ax.scatter(xy[sel, 0], xy[sel, 1], s=18, marker=marker, color=pal[lab], label=lab,
-                   alpha=0.8, edgecolor="none")
-    if tags is not None:
-        for lab, (x, y) in tags.items():
-            ax.scatter([x], [y], marker="*", s=220, color=pal[lab], edgecolor="black",
-                       linewidth=0.8, zorder=5)
-            ax.annotate(lab, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=9,
-                        weight="bold")
-    ax.set_title(title)
-    ax.legend(fontsize=8, markerscale=1.2, loc="best", frameon=True)
-
-
-def fig3_row(name, key, fname, use_umap=True):
-    emb = spaces[(key, "Alm")]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    if use_umap:
-        red = umap.UMAP(n_neighbors=15, min_dist=0.3, metric="cosine", n_jobs=1,
-                        random_state=seed).fit(emb["music"])  # seeded UMAP runs on one job
-        music_xy, text_xy = red.embedding_, red.transform(emb["text"])
-        tags = emb.get("tags")
-        tag_xy = (dict(zip(tags, red.transform(np.stack(list(tags.values()))))) if tags else None)
-        if tag_xy is None and key == "W2V regression":
-            # the word vectors themselves are the tag points
-            tag_xy = dict(zip(ALL_LABELS, red.transform(np.stack([WV[lab] for lab in ALL_LABELS]))))
-        text_tags = {k: v for k, v in (tag_xy or {}).items() if k in ALM}
-        music_tags = {k: v for k, v in (tag_xy or {}).items() if k in MUSIC}
-        for ax in axes:
-            ax.set(xlabel="UMAP 1", ylabel="UMAP 2")
-    else:
-        music_xy, text_xy = emb["music"], emb["text"]
-        text_tags = {lab: VA[lab] for lab in ALM}
-        music_tags = {lab: VA[lab] for lab in MUSIC}
-        for ax in axes:
-            ax.set(xlabel="valence", ylabel="arousal", xlim=(0, 1.05), ylim=(0, 1.05))
-    panel(axes[0], text_xy, emb["tl"], "Alm test texts", "s", text_tags or None)
-    panel(axes[1], music_xy, emb["ml"], "music test clips", "o", music_tags or None)
-    fig.suptitle(f"Fig. 3 counterpart — {name}\n{DATA_NAME}; ★ = label/tag embeddings", y=1.04)
-    fig.tight_layout()
+FIG3 = [("Valence–arousal regression", "V-A regression", "won2021_fig3_va.png"),
+        (f"Word-embedding regression ({WV_NAME.split(' (')[0]})", "W2V regression",
+         "won2021_fig3_w2v.png"),
+        ("Metric learning, 2-branch", "Metric learning (2-branch)", "won2021_fig3_2branch.png"),
+        ("Metric learning, 3-branch", "Metric learning (3-branch)", "won2021_fig3_3branch.png")]
+for title, key, fname in FIG3:  # emolib.papers.won2021.fig3: UMAP on the music, texts into it
+    fig = won.fig3(spaces[(key, "Alm")], title, DATA_NAME, seed=seed, va=EXP.va,
+                   word=EXP.word if key == "W2V regression" else None,
+                   use_umap=key != "V-A regression")
     plots.save_figure(fig, fname)
     plt.show()
-
-
-fig3_row("Valence–arousal regression", "V-A regression", "won2021_fig3_va.png", use_umap=False)
-fig3_row(f"Word-embedding regression ({WV_NAME.split(' (')[0]})", "W2V regression",
-         "won2021_fig3_w2v.png")
-fig3_row("Metric learning, 2-branch", "Metric learning (2-branch)", "won2021_fig3_2branch.png")
-fig3_row("Metric learning, 3-branch", "Metric learning (3-branch)", "won2021_fig3_3branch.png")
 print(f"total notebook time {time.perf_counter() - T0:.0f} s")
 
 # %% [markdown]

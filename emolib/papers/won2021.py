@@ -43,7 +43,7 @@ __all__ = ["MUSIC", "ALM", "ISEAR", "TEXT_TAX", "MAPPING_NAMES", "MODELS", "PAPE
            "Budget", "budget", "Experiment", "make_experiment", "RunResult", "run_model",
            "run_classification", "run_multihead", "run_regression", "run_metric",
            "score_embeddings", "score_classification", "item_rows", "table3_rows", "setting_name",
-           "load_data", "chance_p5", "table4", "silhouette_items"]
+           "load_data", "chance_p5", "table4", "silhouette_items", "fig3"]
 
 MUSIC: tuple[str, ...] = tuple(tx.TAXONOMIES["audioset"])  #: AudioSet's 7 music moods
 ALM: tuple[str, ...] = tuple(tx.TAXONOMIES["alm"])  #: Alm's 5 story emotions
@@ -783,3 +783,63 @@ def silhouette_items(exp: Experiment, name: str, dataset: str, s: int,
             "item": ids, "stratum": np.asarray(y, dtype=object), "seed": int(s),
             "value": silhouette_samples(x, y, metric=dist).astype(float)}))
     return pd.concat(frames, ignore_index=True) if frames else _empty_items()
+
+
+# --------------------------------------------------------------------------------------
+# Fig. 3 (§5.2): the embedding spaces, UMAP fitted on the music, texts projected into it
+# --------------------------------------------------------------------------------------
+def _panel(ax: Any, xy: np.ndarray, labels: Sequence[str], title: str, palette: Mapping,
+           marker: str = "o", tags: Mapping[str, Sequence[float]] | None = None) -> None:
+    for lab in dict.fromkeys(labels):
+        sel = np.asarray(labels) == lab
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=18, marker=marker, color=palette[lab], label=lab,
+                   alpha=0.8, edgecolor="none")
+    for lab, (x, y) in (tags or {}).items():
+        ax.scatter([x], [y], marker="*", s=220, color=palette[lab], edgecolor="black",
+                   linewidth=0.8, zorder=5)
+        ax.annotate(lab, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=9,
+                    weight="bold")
+    ax.set_title(title)
+    ax.legend(fontsize=8, markerscale=1.2, loc="best", frameon=True)
+
+
+def fig3(emb: Mapping[str, Any], title: str, data_name: str, *, seed: int,
+         va: Mapping[str, np.ndarray], word: Mapping[str, np.ndarray] | None = None,
+         use_umap: bool = True) -> Any:
+    """One row of the paper's Fig. 3: the Alm test texts (left) and the music test clips
+    (right) of one model's test embeddings ``emb`` (a :class:`RunResult`'s ``emb``).
+
+    ``use_umap=False``: the VA space itself, with each label at its NRC VAD point
+    (``va``); else a seeded UMAP (cosine, one job) fitted on the music embeddings, the
+    texts and the tag points (the 3-branch tag branch's outputs, or the word vectors
+    ``word`` for the W2V regression) projected into it. Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from emolib import plots
+
+    palette = plots.label_palette(list(MUSIC) + [lab for lab in ALM if lab not in MUSIC])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    if use_umap:
+        import umap
+
+        red = umap.UMAP(n_neighbors=15, min_dist=0.3, metric="cosine", n_jobs=1,
+                        random_state=seed).fit(emb["music"])  # seeded UMAP runs on one job
+        music_xy, text_xy = red.embedding_, red.transform(emb["text"])
+        tags = emb.get("tags") or word
+        tag_xy = dict(zip(tags, red.transform(np.stack(list(tags.values()))))) if tags else {}
+        text_tags = {k: v for k, v in tag_xy.items() if k in ALM}
+        music_tags = {k: v for k, v in tag_xy.items() if k in MUSIC}
+        for ax in axes:
+            ax.set(xlabel="UMAP 1", ylabel="UMAP 2")
+    else:
+        music_xy, text_xy = emb["music"], emb["text"]
+        text_tags = {lab: va[lab] for lab in ALM}
+        music_tags = {lab: va[lab] for lab in MUSIC}
+        for ax in axes:
+            ax.set(xlabel="valence", ylabel="arousal", xlim=(0, 1.05), ylim=(0, 1.05))
+    _panel(axes[0], text_xy, emb["tl"], "Alm test texts", palette, "s", text_tags or None)
+    _panel(axes[1], music_xy, emb["ml"], "music test clips", palette, "o", music_tags or None)
+    fig.suptitle(f"Fig. 3 counterpart — {title}\n{data_name}; ★ = label/tag embeddings", y=1.04)
+    fig.tight_layout()
+    return fig
