@@ -159,3 +159,21 @@ def test_w2v_output_option():
     with pytest.raises(ValueError, match="w2v_output='tanh'"):
         won.make_experiment(e.music, e.texts, e.audio, e.text, e.word, e.budget,
                             w2v_output="tanh")
+
+
+def test_fig3_va_panels(exp):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run = won.run_model(exp, "V-A regression", "Alm", 0)
+    fig = won.fig3(run.emb, "Valence–arousal regression", "world (test)", seed=0, va=exp.va,
+                   use_umap=False)
+    left, right = fig.axes
+    assert left.get_title() == "Alm test texts" and right.get_title() == "music test clips"
+    assert left.get_xlabel() == "valence" and right.get_ylabel() == "arousal"
+    # one scatter per label present plus one star per label of the taxonomy
+    assert len(left.collections) == len(set(run.emb["tl"])) + len(won.ALM)
+    assert "world (test)" in fig._suptitle.get_text()
+    plt.close(fig)
