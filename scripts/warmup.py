@@ -17,6 +17,11 @@ check_simd_pins(warn=True)
 y = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32)
 librosa.feature.melspectrogram(y=y, sr=16000)
 librosa.onset.onset_strength(y=y, sr=16000)
-import umap  # noqa: E402,F401
+from emolib.projection import umap_reducer  # noqa: E402
+
+# fill numba's disk cache of the UMAP kernels (Fig. 3 of 01_won2021): about 20 s once here
+# instead of in every process that draws a UMAP (emolib.projection)
+x = np.random.default_rng(0).standard_normal((40, 8)).astype(np.float32)
+umap_reducer(seed=0, n_neighbors=5).fit(x[:30]).transform(x[30:])
 
 print(f"warm-up done in {time.perf_counter() - t0:.1f} s")
