@@ -390,3 +390,53 @@ def test_recorded_clip_probabilities(analyzed, model, clip):
     expected = GOLDEN[(model, clip)]
     got = {tag: round(probs[tag], 4) for tag in expected}
     assert all(abs(probs[tag] - p) < 2e-3 for tag, p in expected.items()), got
+
+
+def test_even_patch_starts_by_hand():
+    np.testing.assert_array_equal(M.even_patch_starts(626, 187, 3), [0, 220, 439])
+    np.testing.assert_array_equal(M.even_patch_starts(187, 187, 2), [0, 0])
+    np.testing.assert_array_equal(M.even_patch_starts(400, 187, 1), [0])
+    with pytest.raises(ValueError, match="186 frames; a patch needs 187"):
+        M.even_patch_starts(186, 187, 3)
+    with pytest.raises(ValueError, match="n_patches must be >= 1"):
+        M.even_patch_starts(400, 187, 0)
+
+
+def test_patch_embeddings_are_musicnns_own_patches(taggers, clips):
+    tagger = taggers("MTT_musicnn")
+    audio = clips["piano"][:373 * M.HOP]  # 374 frames: even starts 0, 187 = back to back
+    mine = M.patch_embeddings(tagger, audio, SR, 2)
+    ref = M.embed_audio(tagger, audio, SR)
+    assert mine.shape == (2, 200) and mine.dtype == np.float32
+    np.testing.assert_allclose(mine, ref["penultimate"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(M.patch_embeddings(tagger, audio, SR, 2, layer="max_pool"),
+                               ref["max_pool"], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="layer='pool5'"):
+        M.patch_embeddings(tagger, audio, SR, 2, layer="pool5")
+    # a 1-s clip: padded with silence to one patch, which is then every patch
+    short = clips["piano"][:SR]
+    padded = np.concatenate([M.log_mel(short, SR), np.zeros((187 - 63, 96), np.float32)])
+    assert M.log_mel(short, SR).shape[0] == 63
+    with torch.inference_mode():
+        ref_short = tagger(torch.from_numpy(padded[None]))["penultimate"].numpy()
+    got = M.patch_embeddings(tagger, short, SR, 2)
+    np.testing.assert_allclose(got, np.repeat(ref_short, 2, axis=0), rtol=1e-5, atol=1e-6)
+    assert float(M.log_mel(np.zeros(SR, np.float32), SR).max()) == 0.0  # silence's log-mel
+
+
+def test_cached_patch_embeddings(taggers, clips, cache, tmp_path):
+    import soundfile as sf
+
+    paths = []
+    for name, y in clips.items():
+        paths.append(str(tmp_path / f"{name}.wav"))
+        sf.write(paths[-1], y, SR, subtype="FLOAT")
+    tagger = taggers("MTT_musicnn")
+    first = M.cached_patch_embeddings(tagger, paths, 3)
+    assert first.shape == (2, 3, 200)
+    np.testing.assert_allclose(first[1], M.patch_embeddings(tagger, clips["drums"], SR, 3),
+                               rtol=1e-5, atol=1e-6)
+    assert len(list((cache / "features").glob("musicnn-*.npy"))) == 1
+    np.testing.assert_array_equal(M.cached_patch_embeddings(tagger, paths, 3), first)
+    with pytest.raises(FileNotFoundError, match="missing.wav"):
+        M.cached_patch_embeddings(tagger, [*paths, str(tmp_path / "missing.wav")], 3)

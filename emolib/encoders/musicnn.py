@@ -132,7 +132,8 @@ __all__ = ["MODELS", "SR", "N_FFT", "HOP", "N_MELS", "PATCH_SECONDS", "EXCLUDED_
            "tag_audio", "embed_audio", "analyze_audio", "log_mel", "make_patches", "patch_frames",
            "hop_frames", "convert_checkpoint", "read_tf_state_dict", "tf_name_map",
            "to_tf_layout", "checkpoint_prefix", "tag_names", "check_state_dict",
-           "excluded_tensors", "converted_path"]
+           "excluded_tensors", "converted_path", "even_patch_starts", "patch_embeddings",
+           "cached_patch_embeddings"]
 
 log = logging.getLogger(__name__)
 
@@ -768,3 +769,73 @@ def analyze_audio(tagger: MusicnnTagger, audio: np.ndarray, sr: float, *,
     """
     out, starts = _forward_patches(tagger, audio, sr, patch_seconds, hop_seconds, batch_size)
     return _tag_result(tagger, out, starts), _embeddings(tagger, out, starts, frame_level)
+
+
+# --------------------------------------------------------------------------------------
+# frozen features of many clips (01_won2021's music branch input), cached
+# --------------------------------------------------------------------------------------
+def even_patch_starts(n_total: int, n_frames: int, n_patches: int) -> np.ndarray:
+    """Start frames of ``n_patches`` patches of ``n_frames`` spread evenly over a
+    ``n_total``-frame spectrogram: the first at 0, the last ending at the last frame
+    (rounded to whole frames; they overlap when the clip is short)."""
+    if n_patches < 1:
+        raise ValueError(f"n_patches must be >= 1, got {n_patches}")
+    if n_total < n_frames:
+        raise ValueError(f"the clip gives {n_total} frames; a patch needs {n_frames} "
+                         f"(at least {(n_frames - 1) * HOP / SR:.3f} s at {SR} Hz)")
+    return np.round(np.linspace(0, n_total - n_frames, n_patches)).astype(int)
+
+
+def patch_embeddings(tagger: MusicnnTagger, audio: np.ndarray, sr: float, n_patches: int, *,
+                     layer: str = "penultimate") -> np.ndarray:
+    """``(n_patches, dim)`` float32: ``layer`` (one of the pooled features, e.g. the 200-d
+    ``penultimate`` that musicnn's tag layer reads, or ``max_pool``) of ``n_patches``
+    evenly spaced 3-s patches (:func:`even_patch_starts`), one batch per clip. A clip
+    shorter than one patch is padded at the end with silence (log-mel 0, the value
+    :func:`log_mel` gives zeros) to a whole patch: every patch then starts at 0.
+
+    Notebook: 01_won2021 (the music branch's frozen features).
+    """
+    if layer not in _POOLED[tagger.arch]:
+        raise ValueError(f"layer={layer!r}: {tagger.model_name} gives {_POOLED[tagger.arch]}")
+    spec = log_mel(audio, sr)
+    n_frames = patch_frames()
+    if spec.shape[0] < n_frames:
+        spec = np.pad(spec, ((0, n_frames - spec.shape[0]), (0, 0)))
+    starts = even_patch_starts(spec.shape[0], n_frames, n_patches)
+    x = torch.from_numpy(np.stack([spec[s:s + n_frames] for s in starts]))
+    device = next(tagger.parameters()).device
+    with torch.inference_mode():
+        return tagger(x.to(device))[layer].cpu().numpy().astype(np.float32)
+
+
+def cached_patch_embeddings(tagger: MusicnnTagger, paths: Sequence[str], n_patches: int, *,
+                            layer: str = "penultimate", progress: bool = False) -> np.ndarray:
+    """:func:`patch_embeddings` of many audio files, ``(N, n_patches, dim)`` float32, cached.
+
+    Stored under ``cache_dir("features")``, keyed by the model, the hash of its converted
+    checkpoint files, ``layer``, ``n_patches`` and each file's identity
+    (:func:`emolib.io.file_identity`: a replaced file is re-embedded, a missing one raises
+    ``FileNotFoundError`` before the model runs). Each clip is its own batch, so a clip's
+    features do not depend on which other clips are embedded with it.
+
+    Notebook: 01_won2021.
+    """
+    from emolib.encoders.audio import load_audio
+    from emolib.io import file_identity
+    from emolib.progress import tqdm
+    from emolib.train import params_key
+
+    key = params_key("musicnn-patch-embeddings", {
+        "model": tagger.model_name, "weights": _checkpoint_hash(tagger.model_name),
+        "layer": layer, "n_patches": int(n_patches),
+        "files": [file_identity(p) for p in paths], "version": 1})
+    path = cache_dir("features") / f"musicnn-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    out = np.stack([patch_embeddings(tagger, load_audio(p), SR, n_patches, layer=layer)
+                    for p in tqdm(paths, desc=f"{tagger.model_name} patches",
+                                  disable=not progress, leave=False)])
+    with atomic_path(path) as tmp:
+        np.save(tmp, out)
+    return out
