@@ -216,3 +216,26 @@ def test_audioset_split_is_emoclim_sklearn_and_independent_of_available_audio(tm
     assert part["split"].tolist() == have["split"].tolist()
     with pytest.raises(ValueError, match="split must be"):
         audioset.load_audioset_mood(root, split="random")
+
+
+def test_audioset_official_split_tests_on_the_eval_segments(tmp_path):
+    root = SHARED / "audioset"
+    if not (root / "eval_segments.csv").is_file():
+        pytest.skip("shared AudioSet metadata not present")
+    from emolib.data.splits import stratified_split
+
+    df = audioset.load_audioset_mood(root, split="official", fractions=(0.9, 0.1), seed=3)
+    test = df["split"] == "test"
+    assert (test == (df["source"] == "eval_segments")).all()  # exactly AudioSet's eval clips
+    train = df[~test]
+    assert set(train["split"]) == {"train", "val"}
+    two = stratified_split(train["label"].to_numpy(), (0.9, 0.1), 3)  # its train / "test" = val
+    assert train["split"].tolist() == ["train" if t == "train" else "val" for t in two]
+    for _, g in train.groupby("label"):  # about 10 % of each mood is validation
+        assert abs((g["split"] == "val").mean() - 0.1) < 0.05
+    three = audioset.load_audioset_mood(root, split="official", fractions=(0.8, 0.1, 0.1), seed=3)
+    assert (three["split"] == "test").sum() == test.sum()  # the test split never changes
+    rest = three[three["split"] != "test"]  # (0.8, 0.1) renormalised: 1/9 of it is val
+    assert abs((rest["split"] == "val").mean() - 1 / 9) < 0.02
+    with pytest.raises(ValueError, match="split='official' needs fractions"):
+        audioset.load_audioset_mood(root, split="official", fractions=(1.0,))

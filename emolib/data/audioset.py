@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from emolib.data.files import check_split_ids, read_csv
@@ -140,6 +141,22 @@ def find_audio(ytid: str, index: dict[str, Path]) -> Path | None:
     return index.get(ytid)
 
 
+def _official_split(df: pd.DataFrame, fractions: tuple[float, ...], seed: int) -> np.ndarray:
+    """AudioSet's split: eval_segments -> test; the training files' clips -> train / val
+    (stratified, the last of ``fractions`` relative to the first being val)."""
+    if len(fractions) < 2:
+        raise ValueError(f"split='official' needs fractions (train, val) or (train, val, test), "
+                         f"got {fractions!r}")
+    out = np.full(len(df), "test", dtype=object)
+    train = (df["source"] != "eval_segments").to_numpy()
+    if train.any():
+        tr, va = float(fractions[0]), float(fractions[1])
+        two = stratified_split(df["label"].to_numpy()[train], (tr / (tr + va), va / (tr + va)),
+                               seed)  # named train / test by the splitter: the second is val
+        out[train] = np.where(two == "train", "train", "val")
+    return out
+
+
 def load_audioset_mood(meta_root: str | Path, audio_root: str | Path | None = None,
                        files: tuple[str, ...] = ("balanced_train_segments.csv",
                                                  "unbalanced_train_segments.csv",
@@ -162,15 +179,19 @@ def load_audioset_mood(meta_root: str | Path, audio_root: str | Path | None = No
     ``fractions`` (80/10/10) with ``random_state=seed`` (42), as for DeepEmotion
     (:func:`emolib.data.splits.sklearn_stratified_split`); ``split="stratified"`` is the
     library's exact-proportion :func:`emolib.data.splits.stratified_split` (any number of
-    fractions).
+    fractions); ``split="official"`` is AudioSet's own: the clips of ``eval_segments.csv``
+    are the test split (540 mood clips, Won et al. 2021 §4) and the training files' clips are
+    divided into train and val by :func:`~emolib.data.splits.stratified_split` with the
+    *last* fraction as val (``fractions`` (0.9, 0.1), say; with three fractions the train and
+    val shares are renormalised).
 
     Notebooks: 01_won2021, 02_emoclim2024 (real-data path).
     """
     meta_root = Path(meta_root)
     if on_missing not in ("error", "drop"):
         raise ValueError(f"on_missing must be 'error' or 'drop', got {on_missing!r}")
-    if split not in ("sklearn", "stratified"):
-        raise ValueError(f"split must be 'sklearn' or 'stratified', got {split!r}")
+    if split not in ("sklearn", "stratified", "official"):
+        raise ValueError(f"split must be 'sklearn', 'stratified' or 'official', got {split!r}")
     mids = MOOD_MIDS
     onto = meta_root / "class_labels_indices.csv"
     if onto.is_file():
@@ -209,8 +230,11 @@ def load_audioset_mood(meta_root: str | Path, audio_root: str | Path | None = No
     else:
         df["audio_path"] = None
     labels = df["label"].to_numpy()  # split first, then drop clips without audio
-    df["split"] = (sklearn_stratified_split(labels, seed, tuple(fractions)) if split == "sklearn"
-                   else stratified_split(labels, fractions, seed))
+    if split == "official":
+        df["split"] = _official_split(df, fractions, seed)
+    else:
+        df["split"] = (sklearn_stratified_split(labels, seed, tuple(fractions))
+                       if split == "sklearn" else stratified_split(labels, fractions, seed))
     if audio_root is not None:
         df = df[df["audio_path"].notna()].reset_index(drop=True)
     cols = [c for c in df.columns if c not in ("mids", "split")] + ["split"]
