@@ -74,6 +74,7 @@ __all__ = [
     "paired_bootstrap",
     "verdict",
     "resolvable",
+    "sample_scale",
     "evaluate_claims",
     "summary_counts",
     "claims_table_markdown",
@@ -868,6 +869,17 @@ def summary_counts(df: pd.DataFrame, threshold: float = 0.0) -> dict[str, Any]:
     hits = [x is True or x is np.True_ for x in df.loc[eligible, "resolvable"]]
     counts["share_resolvable"] = float(np.mean(hits)) if hits else math.nan
     return counts
+
+
+def sample_scale(ci_low: float, ci_high: float, published_delta: float | None) -> float:
+    """How many times larger the evaluation (test items and seeds alike) would have to be
+    for a claim to become :func:`resolvable`: ``(half-width / (½ |published Δ|))²``, since a
+    bootstrap CI's half-width shrinks as 1/√n. Below 1: already resolvable; NaN without a
+    published Δ (or a zero one) or without a CI. Notebooks: 01_won2021 (the power report)."""
+    pub = math.nan if published_delta is None else abs(float(published_delta))
+    if not (math.isfinite(pub) and pub > 0 and math.isfinite(ci_low) and math.isfinite(ci_high)):
+        return math.nan
+    return float(((ci_high - ci_low) / 2 / (pub / 2)) ** 2)
 
 
 # --------------------------------------------------------------------------------------

@@ -479,3 +479,15 @@ def test_a_failed_write_leaves_nothing_half_written(tmp_path, monkeypatch):
         C.write_claims_table(df, "toy2020", "world", [0])
     folder = tmp_path / "out" / "paper_tables"
     assert list(folder.iterdir()) == []  # neither a target nor a temporary file
+
+
+def test_sample_scale_by_hand():
+    assert C.sample_scale(0.1, 0.3, 0.2) == pytest.approx(1.0)  # exactly resolvable
+    assert C.sample_scale(0.0, 0.4, -0.2) == pytest.approx(4.0)  # twice the half-width: 4x
+    assert C.sample_scale(-0.01, 0.01, 0.1) == pytest.approx(0.04)
+    assert math.isnan(C.sample_scale(0.0, 0.4, None))
+    assert math.isnan(C.sample_scale(0.0, 0.4, 0.0))
+    assert math.isnan(C.sample_scale(float("nan"), 0.4, 0.2))
+    # consistent with resolvable(): scale <= 1 exactly when the claim is resolvable
+    for lo, hi, pub in [(0.1, 0.3, 0.2), (0.0, 0.4, 0.2), (-0.05, 0.02, 0.1)]:
+        assert (C.sample_scale(lo, hi, pub) <= 1) == C.resolvable(lo, hi, pub)
