@@ -487,15 +487,24 @@ def _check_tour(p: Mapping[str, Any]) -> None:
 def _check_won2021(p: Mapping[str, Any]) -> None:
     """01_won2021: the common parameters, encoders and checkpoints, sizes and weights."""
     from emolib.encoders.audio import ARCHS
+    from emolib.encoders.musicnn import MODELS as MUSICNN_MODELS
 
     _common(p, "01_won2021")
-    check_choice("audio_arch", p["audio_arch"], ARCHS)
+    check_choice("audio_arch", p["audio_arch"], (*MUSICNN_MODELS, *ARCHS))
+    check_choice("compare_audio_arch", p["compare_audio_arch"], (None, *ARCHS))
+    if p["audio_arch"] in MUSICNN_MODELS and p["finetune_audio"]:
+        raise ValueError(f"finetune_audio={_show(p['finetune_audio'])} with audio_arch="
+                         f"{_show(p['audio_arch'])}: musicnn is used frozen (its TensorFlow "
+                         "weights are read for inference only); fine-tune a CNN audio_arch")
     check_choice("positives", p["positives"], ("paper_w2v", "ours_w2v"))
     check_choice("negative_sampling", p["negative_sampling"], ("official", "distance_weighted"))
     check_choice("w2v_output", p["w2v_output"], ("linear", "sigmoid"))
     check_optional_path("audio_checkpoint", p["audio_checkpoint"], kind="file")
-    _required_with_data_root(p, "audio_checkpoint", "a state_dict of the audio CNN, e.g. "
-                             "pre-trained on MagnaTagATune; none can be downloaded here")
+    if p["audio_arch"] in ARCHS or p["compare_audio_arch"] is not None:
+        cnn = p["audio_arch"] if p["audio_arch"] in ARCHS else p["compare_audio_arch"]
+        _required_with_data_root(p, "audio_checkpoint", f"a state_dict of the audio CNN {cnn!r}"
+                                 ", e.g. pre-trained on MagnaTagATune; none can be downloaded "
+                                 "here; or compare_audio_arch=None with a musicnn audio_arch")
     check_optional_path("text_model", p["text_model"], kind="dir")
     check_optional_path("word_vectors", p["word_vectors"], kind="file")
     _positives(p, "n_chunks epochs tagger_epochs", integer=True, allow_none=True)

@@ -323,6 +323,9 @@ BAD_NOTEBOOK = [
     ("01_won2021", {"negative_sampling": "wu"}, ValueError, "negative_sampling='wu'"),
     ("01_won2021", {"w2v_output": "tanh"}, ValueError, "w2v_output='tanh'"),
     ("01_won2021", {"audio_arch": "resnet"}, ValueError, "audio_arch='resnet'"),
+    ("01_won2021", {"compare_audio_arch": "MTT_musicnn"}, ValueError,
+     "compare_audio_arch='MTT_musicnn'"),
+    ("01_won2021", {"finetune_audio": True}, ValueError, "musicnn is used frozen"),
     ("01_won2021", {"audio_checkpoint": "/nonexistent.pt"}, FileNotFoundError,
      "audio_checkpoint='/nonexistent.pt'"),
     ("01_won2021", {"branch_weights": (0, 0, 0)}, ValueError, "branch_weights=(0, 0, 0)"),
@@ -391,6 +394,15 @@ def test_real_data_needs_pretrained_weights(tmp_path, notebook, needs):
     params = {**_defaults(notebook), "data_root": str(tmp_path)}
     with pytest.raises(ValueError, match=f"{needs}=None with data_root="):
         P.check_notebook(notebook, params)
+
+
+def test_won2021_real_data_without_a_cnn_needs_no_checkpoint(tmp_path):
+    for entry in P.LAYOUTS["01_won2021"]:
+        _make(tmp_path, entry)
+    params = {**_defaults("01_won2021"), "data_root": str(tmp_path), "compare_audio_arch": None}
+    P.check_notebook("01_won2021", params)  # musicnn's weights ship in its wheel
+    with pytest.raises(ValueError, match="audio CNN 'short_chunk_cnn'"):
+        P.check_notebook("01_won2021", {**params, "audio_arch": "short_chunk_cnn"})
 
 
 def test_check_notebook_names_unknown_notebook_and_missing_parameter():

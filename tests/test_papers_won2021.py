@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from emolib import claims
 from emolib.data import taxonomies as tx
@@ -12,20 +13,35 @@ from emolib.papers import won2021 as won
 
 
 def test_budget_profiles_and_overrides():
-    d = won.budget("default")
-    assert (d.n_chunks, d.epochs, d.lr, d.tagger_epochs, d.audio_width) == (4, 15, 1e-3, 3, 16)
+    d = won.budget("default")  # musicnn (real, frozen) + the world-pretrained ResNet row
+    assert (d.audio_arch, d.compare_audio_arch, d.cnn_arch) == ("MTT_musicnn", "won2021_resnet",
+                                                                "won2021_resnet")
+    assert d.musicnn and (d.n_chunks, d.compare_n_chunks) == (3, 4)
+    assert (d.epochs, d.lr, d.tagger_epochs, d.audio_width) == (15, 1e-3, 3, 16)
     assert not d.finetune_audio and not d.finetune_text and d.hidden == 128
     assert set(d.widths.values()) == {128}
     q = won.budget("quick")
     assert (q.epochs, q.tagger_epochs, q.audio_width, q.hidden) == (10, 2, 8, 64)
     p = won.budget("paper")
     assert (p.n_chunks, p.epochs, p.lr, p.tagger_epochs, p.tagger_lr) == (16, 100, 1e-4, 100, 1e-4)
-    assert p.finetune_audio and p.finetune_text and p.paper
+    assert not p.finetune_audio and p.finetune_text and p.paper  # musicnn stays frozen
     assert p.widths["text_cls"] == 512 and p.widths["va"] == 64
-    o = won.budget("default", epochs=2, n_chunks=1, finetune_audio=True)
-    assert (o.epochs, o.n_chunks, o.finetune_audio) == (2, 1, True)
+    r = won.budget("paper", audio_arch="won2021_resnet")  # the paper's set-up: a CNN, fine-tuned
+    assert (r.n_chunks, r.finetune_audio, r.compare_audio_arch, r.cnn_arch) == (
+        16, True, None, "won2021_resnet")
+    o = won.budget("default", audio_arch="won2021_resnet", epochs=2, n_chunks=1,
+                   finetune_audio=True)
+    assert (o.epochs, o.n_chunks, o.finetune_audio, o.musicnn) == (2, 1, True, False)
+    n = won.budget("default", compare_audio_arch=None)
+    assert n.cnn_arch is None and n.audio_width is None
     with pytest.raises(ValueError, match="profile='fast'"):
         won.budget("fast")
+    with pytest.raises(ValueError, match="finetune_audio=True: MTT_musicnn is used frozen"):
+        won.budget("default", finetune_audio=True)
+    with pytest.raises(ValueError, match="audio_arch='vggish'"):
+        won.budget("default", audio_arch="vggish")
+    with pytest.raises(ValueError, match="compare_audio_arch='MSD_musicnn'"):
+        won.budget("default", compare_audio_arch="MSD_musicnn")
 
 
 def _experiment(seed: int = 0, per_class: int = 6, chunks: int = 2, dim: int = 8):
@@ -177,3 +193,88 @@ def test_fig3_va_panels(exp):
     assert len(left.collections) == len(set(run.emb["tl"])) + len(won.ALM)
     assert "world (test)" in fig._suptitle.get_text()
     plt.close(fig)
+
+
+def test_multihead_checkpoint_selection_scores_as_the_test_does(monkeypatch):
+    # the validation metric the training loop maximises is the test protocol on the val split:
+    # each val text -> AudioSet head -> a music mood that re-ranks the val songs
+    e = _experiment(seed=2)
+    seen = []
+    real_train = won.train
+
+    def spy(exp, model, loss_fn, train_loader, val_loader=None, val_metric=None, s=0):
+        out = real_train(exp, model, loss_fn, train_loader, val_loader, val_metric, s)
+        seen.append((out, val_metric(out)))
+        return out
+
+    monkeypatch.setattr(won, "train", spy)
+    won.run_model(e, "Multi-head classification", "Alm", 0)
+    (m, value), = seen
+    mg, ml = won.music_split(e, "val")
+    with torch.no_grad():
+        probs = won.music_apply(e, lambda c: torch.softmax(
+            m["head_audioset"](m["shared"](m["in_music"](c))), -1), mg).numpy()
+        by_hand = []
+        for d in won.TEXT_TAX:
+            tq, tl = won.text_split(e, d, "val")
+            pred = [won.MUSIC[i] for i in
+                    m["head_audioset"](m["shared"](m["in_text"](tq))).argmax(1).tolist()]
+            scores, _ = won.score_classification(e, pred, probs, tl, ml)
+            by_hand.append(scores["w2v"]["P@5"])
+    assert value == pytest.approx(np.mean(by_hand), abs=1e-12)
+
+
+def test_with_audio_swaps_the_features_only(exp):
+    other = won.with_audio(exp, np.zeros((len(exp.music), 3, 5), np.float32))
+    assert other.d_audio == 5 and other.audio.shape == (len(exp.music), 3, 5)
+    assert other.text is exp.text and other.positive == exp.positive
+    assert other.music_heads == {} and other.music_heads is not exp.music_heads
+    assert not other.budget.finetune_audio and other.cnn is None
+
+
+def test_table1_rows_and_layout():
+    from emolib.encoders.wordvec import WordVectors
+
+    wv = WordVectors(["chill", "cold", "relax", "ambient"],
+                     np.array([[1, 0], [0.9, 0.1], [0.2, 1], [0.7, 0.7]], np.float32), name="toy")
+    rows = won.table1_rows({"toy": wv}, ["chill"], ["cold", "relax", "ambient", "chill"], k=2)
+    assert rows["setting"].tolist() == [
+        "query=chill; space=toy; rank=1; word=cold; music tag=no",
+        "query=chill; space=toy; rank=2; word=ambient; music tag=yes"]  # ambient: an MTT tag
+    assert rows["value"].tolist() == pytest.approx([0.9 / np.hypot(0.9, 0.1), np.sqrt(0.5)])
+    wide = won.table1_wide(rows)
+    assert wide.loc["chill", "toy"] == "cold, **ambient**"
+    assert {"chillout", "ambient", "piano"} <= set(won.music_tag_words())
+    vocab = won.table1_vocabulary()
+    assert len(vocab) > 2000 and "abandon" in vocab and "chillout" in vocab
+
+
+def test_audio_comparison_rows_pair_the_two_features(exp):
+    res3 = pd.DataFrame(won.table3_rows("V-A regression", "Alm", 0,
+                                        won.run_model(exp, "V-A regression", "Alm", 0)))
+    other = won.with_audio(exp, np.asarray(exp.audio) * 2)
+    rows = won.audio_comparison_rows(res3, "main", other, "cmp", [0], models=["V-A regression"])
+    assert set(rows["table"]) == {"Audio features"}
+    main = rows[rows.setting.str.startswith("audio=main; ")]
+    cmp_ = rows[rows.setting.str.startswith("audio=cmp; ")]
+    assert len(main) == len(res3) and len(cmp_) == 2 * len(res3)  # cmp: both text datasets
+    assert main["value"].tolist() == res3["value"].tolist()
+
+
+def test_probe_rows_match_sklearn_by_hand():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    g = np.random.default_rng(0)
+    y = np.repeat(["a", "b", "c"], 20)
+    x = g.normal(size=(60, 2, 4)) + (y == "a")[:, None, None] * 2.0
+    split = np.tile(["train", "train", "test"], 20)
+    rows = won.probe_rows({"toy": (x, y, split)}).set_index("metric")["value"]
+    xm = x.mean(axis=1)
+    sc = StandardScaler().fit(xm[split == "train"])
+    clf = LogisticRegression(max_iter=5000).fit(sc.transform(xm[split == "train"]),
+                                                y[split == "train"])
+    pred = clf.predict(sc.transform(xm[split == "test"]))
+    assert rows["accuracy"] == pytest.approx((pred == y[split == "test"]).mean())
+    assert rows["chance accuracy"] == pytest.approx(7 / 20)  # test items: a 7, b 6, c 7
+    assert rows["accuracy"] > rows["chance accuracy"]

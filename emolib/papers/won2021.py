@@ -20,6 +20,7 @@ mappings), §5.1 (Table 3). Notebook: 01_won2021.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,16 +35,21 @@ from torch.utils.data import DataLoader, TensorDataset
 from emolib import losses, metrics
 from emolib.data import taxonomies as tx
 from emolib.encoders import audio as audio_enc
+from emolib.encoders import musicnn as musicnn_enc
 from emolib.encoders import text as text_enc
 from emolib.encoders.heads import MLPClassifier, ProjectionHead
 from emolib.seed import seed_everything
 from emolib.train import fit
 
 __all__ = ["MUSIC", "ALM", "ISEAR", "TEXT_TAX", "MAPPING_NAMES", "MODELS", "PAPER_TABLE4",
-           "Budget", "budget", "Experiment", "make_experiment", "RunResult", "run_model",
-           "run_classification", "run_multihead", "run_regression", "run_metric",
-           "score_embeddings", "score_classification", "item_rows", "table3_rows", "setting_name",
-           "load_data", "chance_p5", "table4", "silhouette_items", "fig3"]
+           "PAPER_TABLE1", "TABLE1_QUERIES", "music_tag_words", "table1_vocabulary",
+           "table1_rows", "table1_wide", "table1_spaces", "WORDLLAMA_SPACE", "Budget", "budget",
+           "is_musicnn", "AudioFeatures", "musicnn_features", "cnn_features", "with_audio",
+           "COMPARE_MODELS", "audio_comparison_rows", "probe_rows", "Experiment",
+           "make_experiment", "RunResult", "run_model", "run_classification", "run_multihead",
+           "run_regression", "run_metric", "score_embeddings", "score_classification",
+           "item_rows", "table3_rows", "setting_name", "load_data", "chance_p5", "table4",
+           "silhouette_items", "fig3"]
 
 MUSIC: tuple[str, ...] = tuple(tx.TAXONOMIES["audioset"])  #: AudioSet's 7 music moods
 ALM: tuple[str, ...] = tuple(tx.TAXONOMIES["alm"])  #: Alm's 5 story emotions
@@ -74,17 +80,23 @@ _HEAD_KINDS = ("music_cls", "text_cls", "va", "w2v", "metric")
 class Budget:
     """Sizes and schedules of one run of notebook 01 (:func:`budget` decodes them).
 
-    ``n_chunks`` evaluation chunks per clip; ``epochs`` head-training epochs; ``lr``
-    their learning rate; ``tagger_epochs`` / ``tagger_lr`` / ``audio_width`` the audio
-    CNN's pre-training on the world's tags (:func:`emolib.encoders.audio.pretrained_tagger`
-    gets them explicitly, never its own profile defaults); ``finetune_audio`` /
-    ``finetune_text`` train a copy of the encoder with every branch (the paper);
-    ``hidden`` the heads' hidden width and ``widths`` the width per head kind (the
-    official code's in the paper profile).
+    ``audio_arch`` the music branch's pre-trained model (a musicnn model: real weights,
+    frozen; or a CNN of :data:`emolib.encoders.audio.ARCHS`) and ``n_chunks`` its
+    evaluation chunks (musicnn: 3-s patches) per clip; ``compare_audio_arch`` the CNN of the
+    comparison rows (None: none) and ``compare_n_chunks`` its chunks; ``epochs`` head-training
+    epochs; ``lr`` their learning rate; ``tagger_epochs`` / ``tagger_lr`` / ``audio_width``
+    the CNN's pre-training on the world's tags (:func:`emolib.encoders.audio.pretrained_tagger`
+    gets them explicitly, never its own profile defaults; width None without a CNN);
+    ``finetune_audio`` / ``finetune_text`` train a copy of the encoder with every branch (the
+    paper; a CNN only); ``hidden`` the heads' hidden width and ``widths`` the width per head
+    kind (the official code's in the paper profile).
     """
 
     profile: str
+    audio_arch: str
     n_chunks: int
+    compare_audio_arch: str | None
+    compare_n_chunks: int
     epochs: int
     lr: float
     tagger_epochs: int
@@ -100,38 +112,232 @@ class Budget:
         """True for ``profile="paper"``."""
         return self.profile == "paper"
 
+    @property
+    def musicnn(self) -> bool:
+        """True when the music branch reads musicnn's (frozen) features."""
+        return is_musicnn(self.audio_arch)
 
-def budget(profile: str, *, audio_arch: str = "won2021_resnet", n_chunks: int | None = None,
+    @property
+    def cnn_arch(self) -> str | None:
+        """The CNN that is pre-trained on the world's tags (or loaded from
+        ``audio_checkpoint`` on real data): the main encoder or the comparison one."""
+        return self.compare_audio_arch if self.musicnn else self.audio_arch
+
+
+def is_musicnn(arch: str) -> bool:
+    """True for one of musicnn's models (:data:`emolib.encoders.musicnn.MODELS`)."""
+    return arch in musicnn_enc.MODELS
+
+
+def budget(profile: str, *, audio_arch: str = "MTT_musicnn",
+           compare_audio_arch: str | None = "won2021_resnet", n_chunks: int | None = None,
            epochs: int | None = None, lr: float | None = None,
            tagger_epochs: int | None = None, finetune_audio: bool | None = None,
            finetune_text: bool | None = None) -> Budget:
     """The :class:`Budget` of ``profile`` ("quick" | "default" | "paper"); a parameter
     that is not None overrides the profile's value.
 
-    quick / default / paper: evaluation chunks 4 / 4 / 16; head epochs 10 / 15 / 100; head
-    lr 1e-3 / 1e-3 / 1e-4; tagger pre-training 2 / 3 / 100 epochs (lr 1e-3 / 1e-3 / 1e-4)
-    at CNN width 8 / 16 / the paper's; fine-tuning off / off / on; head width 64 / 128 /
-    the official code's per head (64 music classifier, 512 text classifier, 64 VA, 128
-    metric; 128 W2V). Notebook: 01_won2021.
+    quick / default / paper: evaluation chunks 4 / 4 / 16 for a CNN, 3 / 3 / 16 musicnn
+    patches (3 s each: three cover a 10-s clip); head epochs 10 / 15 / 100; head lr 1e-3 /
+    1e-3 / 1e-4; CNN pre-training 2 / 3 / 100 epochs (lr 1e-3 / 1e-3 / 1e-4) at width 8 / 16
+    / the paper's; fine-tuning off / off / on (a CNN only: musicnn stays frozen); head width
+    64 / 128 / the official code's per head (64 music classifier, 512 text classifier, 64 VA,
+    128 metric; 128 W2V). The comparison CNN is never fine-tuned and ignores ``n_chunks``.
+    Notebook: 01_won2021.
     """
     if profile not in ("quick", "default", "paper"):
         raise ValueError(f"profile={profile!r}: expected 'quick', 'default' or 'paper'")
+    known = (*audio_enc.ARCHS, *musicnn_enc.MODELS)
+    if audio_arch not in known:
+        raise ValueError(f"audio_arch={audio_arch!r}: expected one of {known}")
+    if compare_audio_arch is not None and compare_audio_arch not in audio_enc.ARCHS:
+        raise ValueError(f"compare_audio_arch={compare_audio_arch!r}: expected None or one of "
+                         f"{tuple(audio_enc.ARCHS)}")
+    musicnn = is_musicnn(audio_arch)
+    if musicnn and finetune_audio:
+        raise ValueError(f"finetune_audio=True: {audio_arch} is used frozen (its TensorFlow "
+                         "weights are read for inference only); fine-tune a CNN audio_arch")
     paper = profile == "paper"
     hidden = 128 if profile in ("default", "paper") else 64
     widths = ({"music_cls": 64, "text_cls": 512, "va": 64, "w2v": hidden, "metric": 128}
               if paper else dict.fromkeys(_HEAD_KINDS, hidden))
+    cnn = compare_audio_arch if musicnn else audio_arch
+    cnn_chunks = 16 if paper else 4
     return Budget(
-        profile=profile,
-        n_chunks=int(n_chunks or (16 if paper else 4)),
+        profile=profile, audio_arch=audio_arch,
+        n_chunks=int(n_chunks or (16 if paper else 3 if musicnn else cnn_chunks)),
+        compare_audio_arch=None if compare_audio_arch == audio_arch else compare_audio_arch,
+        compare_n_chunks=cnn_chunks,
         epochs=int(epochs or {"quick": 10, "default": 15, "paper": 100}[profile]),
         lr=float(lr or (1e-4 if paper else 1e-3)),
         tagger_epochs=int(tagger_epochs or {"quick": 2, "default": 3, "paper": 100}[profile]),
         tagger_lr=1e-4 if paper else 1e-3,
-        audio_width=(audio_enc.PAPER_WIDTHS[audio_arch] if paper
+        audio_width=(None if cnn is None else audio_enc.PAPER_WIDTHS[cnn] if paper
                      else audio_enc.PROFILE_WIDTHS[profile]),
-        finetune_audio=paper if finetune_audio is None else bool(finetune_audio),
+        finetune_audio=(not musicnn and paper) if finetune_audio is None else bool(finetune_audio),
         finetune_text=paper if finetune_text is None else bool(finetune_text),
         hidden=hidden, widths=widths)
+
+
+# --------------------------------------------------------------------------------------
+# Table 1 (§2.3): nearest words of a tag in each word space
+# --------------------------------------------------------------------------------------
+#: The paper's Table 1: the 10 nearest words of "chill" in GoogleNews Word2Vec and in the
+#: music-domain word embedding of its ref. [35], in the paper's order.
+PAPER_TABLE1: dict[str, tuple[str, ...]] = {
+    "GoogleNews": ("chilly", "cold", "chilled", "chills", "shivers", "shiver", "warm",
+                   "frigid", "frosty", "balmy"),
+    "Domain-specific [35]": ("chill_out", "relax", "chilled", "kick_back", "relaxing",
+                             "chill-out", "chilled_out", "downtempo", "down_tempo", "unwind")}
+#: Query words of our Table 1: the paper's "chill" and the AudioSet mood labels.
+TABLE1_QUERIES: tuple[str, ...] = ("chill", *MUSIC)
+
+
+def music_tag_words() -> list[str]:
+    """The tag names of musicnn's MagnaTagATune and Million Song Dataset models (92 words and
+    phrases, lower-cased): the "music-related words" that Table 1 highlights."""
+    return sorted({t.lower() for m in ("MTT_musicnn", "MSD_musicnn")
+                   for t in musicnn_enc.tag_names(m)})
+
+
+def table1_vocabulary(min_emotions: int = 2) -> list[str]:
+    """Candidate neighbours of Table 1: the NRC EmoLex words (as ``nrclex`` ships them)
+    associated with at least ``min_emotions`` of its eight emotions (2119 words for 2;
+    positive / negative do not count), plus :func:`music_tag_words`; sorted, unique."""
+    from emolib.encoders.ewe import load_nrc_emolex
+
+    basic = {"anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust"}
+    words = {w for w, emos in load_nrc_emolex().items() if len(basic & set(emos)) >= min_emotions}
+    return sorted(words | set(music_tag_words()))
+
+
+#: Name of the comparison space of Table 1.
+WORDLLAMA_SPACE = "WordLlama l2_supercat 256-d"
+
+
+def table1_spaces(words: Sequence[str], vectors: Any = None) -> dict[str, Any]:
+    """The word spaces of Table 1 over ``words``: the run's own (MiniLM static word vectors,
+    or the words and phrases the user's ``vectors`` file can embed) and WordLlama."""
+    from emolib.encoders import wordvec
+
+    if vectors is None:
+        main = wordvec.static_word_vectors(words)
+    else:
+        keep = []
+        for w in words:
+            try:
+                keep.append((w, vectors.phrase(w)))
+            except KeyError:
+                continue
+        main = wordvec.WordVectors([w for w, _ in keep], np.stack([v for _, v in keep]),
+                                   name=vectors.name)
+    return {main.name: main, WORDLLAMA_SPACE: wordvec.wordllama_word_vectors(words)}
+
+
+def table1_rows(spaces: Mapping[str, Any], queries: Sequence[str], vocabulary: Sequence[str],
+                k: int = 10, seed: int = 0) -> pd.DataFrame:
+    """Table 1 as tidy rows: for each word space (name → a ``WordVectors`` holding the
+    queries and the vocabulary) and query, its ``k`` nearest vocabulary words by cosine
+    (the query itself excluded), one row each: setting ``query=…; space=…; rank=…; word=…;
+    music tag=yes|no``, metric "cosine". Notebook: 01_won2021."""
+    tags = set(music_tag_words())
+    rows = []
+    for space, wv in spaces.items():
+        among = [w for w in vocabulary if w in wv]  # a word file may lack some words
+        for q in (q for q in queries if q in wv):
+            for rank, (word, sim) in enumerate(wv.most_similar(q, k=k, among=among), 1):
+                tag = "yes" if word in tags else "no"
+                rows.append({"table": "Table 1", "setting": f"query={q}; space={space}; "
+                             f"rank={rank}; word={word}; music tag={tag}",
+                             "metric": "cosine", "seed": seed, "value": sim})
+    return pd.DataFrame(rows)
+
+
+def table1_wide(rows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`table1_rows` in the paper's layout: query × space → the words, nearest first,
+    music tags in bold."""
+    parts = rows["setting"].str.extract(r"query=(?P<query>[^;]+); space=(?P<space>[^;]+); "
+                                        r"rank=(?P<rank>\d+); word=(?P<word>[^;]+); "
+                                        r"music tag=(?P<tag>\w+)")
+    parts["word"] = np.where(parts["tag"] == "yes", "**" + parts["word"] + "**", parts["word"])
+    return (parts.groupby(["query", "space"], sort=False)["word"].agg(", ".join)
+            .unstack("space"))
+
+
+# --------------------------------------------------------------------------------------
+# the music branch's pre-trained features (§3.1, P_music)
+# --------------------------------------------------------------------------------------
+@dataclass
+class AudioFeatures:
+    """Frozen features of every music clip: ``chunks`` ``(N, C, D)`` (C chunks or patches per
+    clip, in the order of the music table); ``name`` says what produced them (table notes)
+    and ``label`` in a few words (table settings); ``cnn`` the CNN when one was used
+    (fine-tuning copies it); ``info`` a line for the log."""
+
+    chunks: np.ndarray
+    name: str
+    label: str
+    cnn: nn.Module | None
+    info: str
+
+
+def musicnn_features(arch: str, paths: Sequence[str], n_patches: int,
+                     device: str = "cpu") -> AudioFeatures:
+    """musicnn's real weights (``arch``, e.g. "MTT_musicnn": trained on MagnaTagATune, the
+    paper's pre-training data), frozen: the 200-d penultimate layer (the one musicnn's tag
+    layer reads) of ``n_patches`` evenly spaced 3-s patches per clip, cached.
+    Notebook: 01_won2021 (the default P_music)."""
+    tagger = musicnn_enc.load_musicnn(arch, device=device)
+    chunks = musicnn_enc.cached_patch_embeddings(tagger, paths, n_patches)
+    name = (f"{arch} (musicnn's real weights, Pons & Serra 2019; frozen, penultimate "
+            f"{chunks.shape[-1]}-d of {n_patches} 3-s patches per clip)")
+    return AudioFeatures(chunks, name, f"{arch} (real weights)", None, f"{name}: {chunks.shape}")
+
+
+def cnn_features(arch: str, paths: Sequence[str], n_chunks: int, b: Budget, *, world: Any,
+                 seed: int, data_root: str | None, checkpoint: str | None,
+                 device: str = "cpu") -> AudioFeatures:
+    """A tagging CNN (``arch`` of :data:`emolib.encoders.audio.ARCHS`): on the world
+    pre-trained on its tags with the budget's schedule
+    (:func:`emolib.encoders.audio.pretrained_tagger`), on real data loaded strictly from
+    ``checkpoint`` (official sota-music-tagging-models names are converted; a missing,
+    unexpected or mis-shaped tensor is an error that names it); then the embeddings of
+    ``n_chunks`` evenly spaced chunks per clip, cached.
+    Notebook: 01_won2021 (the comparison rows, or P_music with a CNN ``audio_arch``)."""
+    from pathlib import Path
+
+    from emolib.train import params_key
+
+    width = None if b.paper else b.audio_width  # (the cache key of the chunk embeddings)
+    if world is not None:
+        tagger = audio_enc.pretrained_tagger(arch, world, seed, profile=b.profile,
+                                             width=b.audio_width, epochs=b.tagger_epochs,
+                                             lr=b.tagger_lr, device=device)
+        cnn, origin = tagger.model, "world-pretrained"
+        ckpt_id: dict[str, Any] = {"tagger": "world", "seed": seed, "profile": b.profile,
+                                   "tagger_epochs": b.tagger_epochs}
+        info = (f"pre-trained {arch} on the world's {len(world.tag_vocab)} tags: val ROC-AUC "
+                f"{tagger.val_roc_auc:.3f}, PR-AUC {tagger.val_pr_auc:.3f}")
+    else:
+        if checkpoint is None:
+            raise ValueError(f"audio_checkpoint=None: the CNN {arch!r} needs a state_dict on "
+                             "real data (none can be downloaded here)")
+        path = Path(checkpoint)
+        cnn = audio_enc.load_tagger_checkpoint(path, arch, fresh_head=True)
+        origin = f"loaded from {path.name}"
+        ckpt_id = {"checkpoint": str(path.resolve()), "size": path.stat().st_size,
+                   "mtime_ns": path.stat().st_mtime_ns}
+        info = (f"loaded {path.name} into {arch} "
+                f"({sum(t.numel() for t in cnn.state_dict().values()):,} values)")
+    cnn.eval()
+    key = params_key("won2021-audio-chunks", {"arch": arch, "width": width,
+                                              "data": "world" if world is not None else "real",
+                                              "data_root": str(data_root), **ckpt_id})
+    chunks = audio_enc.cached_chunk_embeddings(cnn, list(paths), key, n_chunks=n_chunks,
+                                               device=device)
+    name = f"{arch} ({origin}; frozen chunk embeddings, {n_chunks} per clip)"
+    label = f"{arch} ({'world-pretrained' if world is not None else 'checkpoint'})"
+    return AudioFeatures(chunks, name, label, cnn, f"{info}; chunk embeddings {chunks.shape}")
 
 
 # --------------------------------------------------------------------------------------
@@ -228,6 +434,15 @@ def make_experiment(music: pd.DataFrame, texts: pd.DataFrame, audio: np.ndarray 
                       positive={lab: pos_map[lab][0] for lab in ALM + ISEAR}, budget=budget,
                       d_audio=int(d_audio or audio_t.shape[-1]),
                       d_text=int(d_text or text_t.shape[-1]), **settings)
+
+
+def with_audio(exp: Experiment, audio: np.ndarray) -> Experiment:
+    """The same experiment on other frozen music features (the comparison rows): same texts,
+    label spaces and settings, fresh model caches, nothing fine-tuned."""
+    a = torch.as_tensor(audio)
+    return dataclasses.replace(exp, audio=a, d_audio=int(a.shape[-1]), cnn=None,
+                               budget=dataclasses.replace(exp.budget, finetune_audio=False),
+                               music_heads={}, multihead={})
 
 
 # --------------------------------------------------------------------------------------
@@ -464,24 +679,27 @@ def _train_multihead(exp: Experiment, s: int) -> dict[str, RunResult]:
             loss = loss + F.cross_entropy(fwd(m, xt[d][j], "text", d), yt[d][j])
         return loss
 
-    def text_fn(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        return F.softmax(fwd(m, x, "text", "audioset"), -1)
+    def scored(m: nn.Module, split: str) -> dict[str, RunResult]:
+        """The test protocol on ``split``: a text query goes through the AudioSet head to a
+        music mood, which re-ranks the songs by their probability of it."""
+        mg, ml = music_split(exp, split)
+        out = {}
+        with torch.no_grad():
+            probs = music_apply(exp, lambda c: F.softmax(fwd(m, c, "music", "audioset"), -1),
+                                mg).numpy()
+            for d in TEXT_TAX:
+                tq, tl = text_split(exp, d, split)
+                pred = [MUSIC[i] for i in fwd(m, tq, "text", "audioset").argmax(1).tolist()]
+                out[d] = RunResult(*score_classification(exp, pred, probs, tl, ml),
+                                   {"pred": pred})
+        return out
 
-    def music_fn(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        return music_apply(exp, lambda c: F.softmax(fwd(m, c, "music", "audioset"), -1), x)
-
-    val = {d: val_p5(exp, text_fn, music_fn, d) for d in TEXT_TAX}
-    model = train(exp, model, loss_fn, loader(exp, *idx, s=s),
-                  val_metric=lambda m: np.mean([f(m) for f in val.values()]), s=s)
-    mg, ml = music_split(exp, "test")
-    out = {}
-    with torch.no_grad():
-        probs = music_fn(model, mg).numpy()
-        for d in TEXT_TAX:  # a text query goes through the AudioSet head -> a music mood
-            tq, tl = text_split(exp, d, "test")
-            pred = [MUSIC[i] for i in fwd(model, tq, "text", "audioset").argmax(1).tolist()]
-            out[d] = RunResult(*score_classification(exp, pred, probs, tl, ml), {"pred": pred})
-    return out
+    # checkpoint selection with the scoring the test uses (validation macro P@5, W2V mapping,
+    # the mean over both text datasets)
+    model = train(exp, model, loss_fn, loader(exp, *idx, s=s), s=s,
+                  val_metric=lambda m: float(np.mean([r.scores["w2v"]["P@5"]
+                                                      for r in scored(m, "val").values()])))
+    return scored(model, "test")
 
 
 def run_multihead(exp: Experiment, dataset: str, s: int) -> RunResult:
@@ -630,6 +848,59 @@ def table3_rows(name: str, dataset: str, s: int, result: RunResult) -> list[dict
             for m, vals in result.scores.items() for metric, v in vals.items()]
 
 
+#: The models the audio-feature comparison retrains on the comparison CNN's features: the
+#: paper's strongest (V-A regression) and its proposed model (3-branch metric learning).
+COMPARE_MODELS: tuple[str, ...] = ("V-A regression", "Metric learning (3-branch)")
+
+
+def audio_comparison_rows(res3: pd.DataFrame, main_label: str, cmp_exp: Experiment,
+                          cmp_label: str, seeds: Sequence[int],
+                          models: Sequence[str] = COMPARE_MODELS) -> pd.DataFrame:
+    """Table "Audio features": ``models`` on the main features (their Table 3 rows ``res3``,
+    relabelled ``audio=<main_label>; …``) beside the same models trained and scored on the
+    comparison experiment ``cmp_exp`` (:func:`with_audio`), every seed. Notebook: 01_won2021."""
+    main = res3[res3["setting"].str.extract(r"model=([^;]+);")[0].isin(models)]
+    rows = [{**r, "table": "Audio features", "setting": f"audio={main_label}; {r['setting']}"}
+            for r in main.to_dict("records")]
+    for name in models:
+        for dataset in TEXT_TAX:
+            for s in seeds:
+                run = run_model(cmp_exp, name, dataset, s)
+                rows += [{**r, "table": "Audio features",
+                          "setting": f"audio={cmp_label}; {r['setting']}"}
+                         for r in table3_rows(name, dataset, s, run)]
+    return pd.DataFrame(rows)
+
+
+def probe_rows(features: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+               seed: int = 0) -> pd.DataFrame:
+    """Table "Feature probes": what a frozen feature carries about the labels — a linear
+    probe (standardised features, scikit-learn's L2 logistic regression, lbfgs) fitted on the
+    training items and scored on the test items: accuracy and macro-F1 beside chance (the
+    majority class's share of the test items). ``features``: name → (X ``(N, D)`` or
+    ``(N, C, D)``, averaged over chunks; labels; split names). Notebook: 01_won2021."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rows = []
+    for name, (x, y, split) in features.items():
+        x = np.asarray(x, dtype=np.float64)
+        x = x.mean(axis=1) if x.ndim == 3 else x
+        y, split = np.asarray(y), np.asarray(split)
+        tr, te = split == "train", split == "test"
+        clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+        pred = clf.fit(x[tr], y[tr]).predict(x[te])
+        chance = pd.Series(y[te]).value_counts(normalize=True).iloc[0]
+        for metric, v in (("accuracy", accuracy_score(y[te], pred)),
+                          ("macro-F1", f1_score(y[te], pred, average="macro")),
+                          ("chance accuracy", chance)):
+            rows.append({"table": "Feature probes", "setting": f"features={name}",
+                         "metric": metric, "seed": seed, "value": float(v)})
+    return pd.DataFrame(rows)
+
+
 def item_rows(exp: Experiment, name: str, dataset: str, s: int,
               result: RunResult) -> pd.DataFrame:
     """The run's per-query results as :func:`emolib.claims.check_item_results` wants
@@ -675,8 +946,10 @@ def load_data(data_root: str | None, seed: int, profile: str
         from emolib.data.splits import stratified_split
 
         root, world = Path(data_root), None
+        # AudioSet's own split (§4: train 16,104 / eval 540): eval -> test, 10 % of train -> val
         music = audioset.load_audioset_mood(root / "audioset", root / "audioset" / "audio",
-                                            on_missing="drop", seed=seed, split="stratified")
+                                            on_missing="drop", seed=seed, split="official",
+                                            fractions=(0.9, 0.1))
         music = music[["item_id", "label", "audio_path", "split"]]
         alm = alm_reader.load_alm(root / "alm")
         alm["split"] = alm_reader.author_split(alm, "Potter", val_fraction=0.5, seed=seed)
@@ -821,10 +1094,9 @@ def fig3(emb: Mapping[str, Any], title: str, data_name: str, *, seed: int,
     palette = plots.label_palette(list(MUSIC) + [lab for lab in ALM if lab not in MUSIC])
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
     if use_umap:
-        import umap
+        from emolib.projection import umap_reducer
 
-        red = umap.UMAP(n_neighbors=15, min_dist=0.3, metric="cosine", n_jobs=1,
-                        random_state=seed).fit(emb["music"])  # seeded UMAP runs on one job
+        red = umap_reducer(seed=seed).fit(emb["music"])  # seeded: one job, cached kernels
         music_xy, text_xy = red.embedding_, red.transform(emb["text"])
         tags = emb.get("tags") or word
         tag_xy = dict(zip(tags, red.transform(np.stack(list(tags.values()))))) if tags else {}
