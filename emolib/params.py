@@ -515,6 +515,21 @@ def _check_won2021(p: Mapping[str, Any]) -> None:
     for name in ("finetune_audio", "finetune_text"):
         check_bool(name, p[name], allow_none=True)
     check_bool("alm_anger_as_in_paper", p["alm_anger_as_in_paper"])
+    ws = p["world_seeds"]
+    if ws is not None:
+        if (not isinstance(ws, (list, tuple)) or not ws or len(set(ws)) != len(ws)
+                or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 0
+                           for w in ws)):
+            raise ValueError(f"world_seeds={_show(ws)}: expected None or a list of distinct "
+                             "non-negative integers, e.g. [0, 1, 2]")
+        if p["data_root"] is not None:
+            raise ValueError(f"world_seeds={_show(ws)} with data_root={_show(p['data_root'])}: "
+                             "world draws exist only for the emotion world")
+        paper = p["profile"] == "paper"  # where None means fine-tuned (a CNN, the text)
+        if (p["finetune_text"] or (paper and p["finetune_text"] is None) or p["finetune_audio"]
+                or (paper and p["finetune_audio"] is None and p["audio_arch"] in ARCHS)):
+            raise ValueError(f"world_seeds={_show(ws)}: pooling world draws runs on frozen "
+                             "features; set finetune_audio=False and finetune_text=False")
 
 
 def _check_emoclim2024(p: Mapping[str, Any]) -> None:

@@ -278,3 +278,20 @@ def test_probe_rows_match_sklearn_by_hand():
     assert rows["accuracy"] == pytest.approx((pred == y[split == "test"]).mean())
     assert rows["chance accuracy"] == pytest.approx(7 / 20)  # test items: a 7, b 6, c 7
     assert rows["accuracy"] > rows["chance accuracy"]
+
+
+def test_run_models_collects_rows_items_and_spaces(exp):
+    runs = won.run_models(exp, [0, 1], models=["V-A regression"], world_seed=4)
+    assert len(runs.rows) == 2 * 2 * 9  # datasets x seeds x (3 mappings x 3 metrics)
+    assert set(runs.items["world_seed"]) == {4}
+    assert set(runs.spaces) == {("V-A regression", "Alm"), ("V-A regression", "ISEAR")}
+    checked = claims.check_item_results(runs.items)
+    assert set(checked["seed"]) == {0, 1} and set(runs.timing) == {"V-A regression"}
+
+
+def test_other_world_refuses_fine_tuned_runs(exp):
+    import dataclasses
+
+    tuned = dataclasses.replace(exp, budget=dataclasses.replace(exp.budget, finetune_text=True))
+    with pytest.raises(ValueError, match="world_seeds pools runs on frozen features"):
+        won.other_world(tuned, 1)

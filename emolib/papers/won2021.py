@@ -45,7 +45,8 @@ __all__ = ["MUSIC", "ALM", "ISEAR", "TEXT_TAX", "MAPPING_NAMES", "MODELS", "PAPE
            "PAPER_TABLE1", "TABLE1_QUERIES", "music_tag_words", "table1_vocabulary",
            "table1_rows", "table1_wide", "table1_spaces", "WORDLLAMA_SPACE", "Budget", "budget",
            "is_musicnn", "AudioFeatures", "musicnn_features", "cnn_features", "with_audio",
-           "COMPARE_MODELS", "audio_comparison_rows", "probe_rows", "Experiment",
+           "COMPARE_MODELS", "audio_comparison_rows", "probe_rows", "ModelRuns", "run_models",
+           "other_world", "Experiment",
            "make_experiment", "RunResult", "run_model", "run_classification", "run_multihead",
            "run_regression", "run_metric", "score_embeddings", "score_classification",
            "item_rows", "table3_rows", "setting_name", "load_data", "chance_p5", "table4",
@@ -834,6 +835,64 @@ def run_model(exp: Experiment, name: str, dataset: str, s: int) -> RunResult:
     if dataset not in TEXT_TAX:
         raise ValueError(f"dataset {dataset!r}: expected one of {list(TEXT_TAX)}")
     return runs[name]()
+
+
+@dataclass
+class ModelRuns:
+    """Every model × text dataset × seed of one experiment (:func:`run_models`): the Table 3
+    rows, the per-item results (per-query P@5 / RR and silhouettes, the claims' input), the
+    first seed's test embeddings per (model, dataset) (Fig. 3, Table 4), and the seconds
+    each model took."""
+
+    rows: list[dict[str, Any]]
+    items: pd.DataFrame
+    spaces: dict[tuple[str, str], dict[str, Any]]
+    timing: dict[str, float]
+
+
+def run_models(exp: Experiment, seeds: Sequence[int], models: Sequence[str] = MODELS,
+               world_seed: int = 0) -> ModelRuns:
+    """Train and score ``models`` on both text datasets for every training seed (§3.2, §5.1);
+    the items carry ``world_seed`` (the world draw they come from). Notebook: 01_won2021."""
+    import time
+
+    rows, items, spaces, timing = [], [], {}, {}
+    for name in models:
+        t = time.perf_counter()
+        for dataset in TEXT_TAX:
+            for s in seeds:
+                run = run_model(exp, name, dataset, s)
+                if s == seeds[0]:
+                    spaces[(name, dataset)] = run.emb
+                rows += table3_rows(name, dataset, s, run)
+                items.append(item_rows(exp, name, dataset, s, run))
+                items.append(silhouette_items(exp, name, dataset, s, run))
+        timing[name] = time.perf_counter() - t
+    return ModelRuns(rows, pd.concat(items, ignore_index=True).assign(world_seed=world_seed),
+                     spaces, timing)
+
+
+def other_world(exp: Experiment, world_seed: int, *, text_encoder: Any = None,
+                device: str = "cpu") -> Experiment:
+    """The experiment ``exp`` on another draw of the emotion world (``world_seed``): its music
+    and texts, the same encoders (a musicnn ``audio_arch`` or the CNN pre-trained on that
+    world's tags, the same text encoder) and every other setting; frozen features only.
+    Notebook: 01_won2021 (``world_seeds``: the claims pooled over world draws)."""
+    b = exp.budget
+    if b.finetune_audio or b.finetune_text:
+        raise ValueError("world_seeds pools runs on frozen features: set finetune_audio and "
+                         "finetune_text to False")
+    world, music, texts, _ = load_data(None, world_seed, b.profile)
+    paths = list(music["audio_path"])
+    feats = (musicnn_features(b.audio_arch, paths, b.n_chunks, device) if b.musicnn
+             else cnn_features(b.audio_arch, paths, b.n_chunks, b, world=world, seed=world_seed,
+                               data_root=None, checkpoint=None, device=device))
+    text = torch.as_tensor(text_enc.embed_texts(list(texts["text"]), encoder=text_encoder,
+                                                device=device))
+    audio = torch.as_tensor(feats.chunks)
+    return dataclasses.replace(exp, music=music, texts=texts, audio=audio, text=text,
+                               d_audio=int(audio.shape[-1]), d_text=int(text.shape[-1]),
+                               cnn=None, text_encoder=None, music_heads={}, multihead={})
 
 
 def setting_name(model: str, dataset: str, mapping: str) -> str:
