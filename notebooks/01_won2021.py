@@ -644,13 +644,13 @@ for r, k in zip(CLAIMS.itertuples(), SCALE):
     if r.verdict == "holds":
         continue
     paper_delta = "none given" if np.isnan(r.published_delta) else f"{r.published_delta:+.3f}"
-    power = "" if np.isnan(k) or k <= 1 else f"; resolvable with ≈{k:.0f}× the evaluation"
+    power = "" if np.isnan(k) or k <= 1 else f"; resolvable with ≈{k:.1f}× the evaluation"
     print(f"- {r.verdict:10s} {r.id}: A {r.world_a:.3f} vs B {r.world_b:.3f}, Δ {r.delta:+.3f} "
           f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}] (paper Δ {paper_delta}{power})")
 short = SCALE[(SCALE > 1) & (CLAIMS.published_delta.abs() >= 0.02).to_numpy()]
 if len(short):
     print(f"power: the {len(short)} unresolvable claims with a published |Δ| ≥ 0.02 would "
-          f"need {np.median(short):.0f}× (median; {short.min():.0f}–{short.max():.0f}×) the "
+          f"need {np.median(short):.1f}× (median; {short.min():.1f}–{short.max():.1f}×) the "
           "test queries and seeds (CI half-width ∝ 1/√n; emolib.claims.sample_scale)")
 
 # %% [markdown]
