@@ -82,8 +82,7 @@ reproduce: $(STAMP)
 #     the tolerance stated in README.md, everything else exactly);
 #   * beside it, every other test: the unit tests and the real-data notebook runs
 #     (tests/test_realdata_notebooks.py: own miniature data root, cache and output, all in
-#     temporary folders), at a lower CPU priority (nice 10): nbval is the critical path and
-#     leaves part of a core idle, which this process fills. Its log is printed at the end.
+#     temporary folders). Its log is printed at the end.
 # Either process failing fails the target.
 TEST_OUT ?= $(CURDIR)/notebooks/executed/test-output
 LINTED := emolib tests scripts benchmarks notebooks
@@ -95,10 +94,9 @@ REALDATA := tests/test_realdata_notebooks.py
 test: $(STAMP)
 	$(VPY) -m ruff check $(LINTED)
 	rm -rf "$(TEST_OUT)" && mkdir -p "$(TEST_OUT)"
-	@( nice -n 10 $(VPY) -m pytest tests -m "not after_notebooks" -p no:cacheprovider \
+	@( $(VPY) -m pytest tests -m "not after_notebooks" -p no:cacheprovider \
 	     > "$(TEST_OUT)/unit.log" 2>&1; u=$$?; \
-	   nice -n 10 $(VPY) -m pytest $(REALDATA) -p no:cacheprovider >> "$(TEST_OUT)/unit.log" \
-	     2>&1; r=$$?; \
+	   $(VPY) -m pytest $(REALDATA) -p no:cacheprovider >> "$(TEST_OUT)/unit.log" 2>&1; r=$$?; \
 	   test $$u -eq 0 && test $$r -eq 0; echo $$? > "$(TEST_OUT)/unit.rc" ) & \
 	EMOLIB_OUTPUT="$(TEST_OUT)" $(VPY) -m pytest notebooks tests/test_reexecuted_tables.py \
 	  --nbval-lax \
