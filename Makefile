@@ -59,9 +59,16 @@ $(VPY):
 
 $(STAMP): pyproject.toml constraints.txt requirements-nodeps.txt Makefile | $(VPY)
 	$(VPY) -m pip install --quiet --upgrade "pip>=23"
-	$(VPY) -m pip install --quiet -c constraints.txt $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple) "torch==2.13.0" "setuptools<81" wheel
-	$(VPY) -m pip install --quiet -c constraints.txt -e ".[all]"
-	$(VPY) -m pip install --quiet --no-deps -c constraints.txt -r requirements-nodeps.txt
+	$(VPY) -m pip install --quiet --no-compile -c constraints.txt $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple) "torch==2.13.0" "setuptools<81" wheel
+	@# Bytecode: pip compiles serially, one file after the other (≈ 90 s here); compileall uses
+	@# both cores, torch's beside the next install. Files that do not compile (Python-2
+	@# leftovers in some wheels) are skipped, as pip skips them.
+	site="$$($(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
+	  $(VPY) -m compileall -qq -j 0 "$$site/torch" & c=$$!; \
+	  $(VPY) -m pip install --quiet --no-compile -c constraints.txt -e ".[all]" && \
+	  $(VPY) -m pip install --quiet --no-compile --no-deps -c constraints.txt \
+	    -r requirements-nodeps.txt; p=$$?; \
+	  wait $$c; $(VPY) -m compileall -qq -j 0 "$$site"; test $$p -eq 0
 	@if $(VPY) -m pip freeze | grep -iE '^(nvidia|tensorflow)'; then \
 	  echo "ERROR: CUDA or TensorFlow packages were installed; torch must stay the CPU build 2.13.0" \
 	    "and the musicnn checkpoints are read without TensorFlow" >&2; exit 1; fi
