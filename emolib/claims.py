@@ -75,6 +75,11 @@ __all__ = [
     "verdict",
     "resolvable",
     "sample_scale",
+    "part_scale",
+    "power_table",
+    "power_report",
+    "RESAMPLE",
+    "POWER_COLUMNS",
     "evaluate_claims",
     "summary_counts",
     "claims_table_markdown",
@@ -462,15 +467,16 @@ def _world_stat(world: _World, items: Sequence[np.ndarray | None],
                 seeds: np.ndarray | None) -> np.ndarray:
     """Δ of one world for resampled item indices (per stratum) and seed indices.
 
-    ``None`` stands for a sample of size one (nothing to resample). Leading axes of the
-    index arrays broadcast; the result has their shape.
+    ``None``: that sample is not resampled (all of its items or seeds, as observed; also a
+    sample of size one, which is the same under every resample). Leading axes of the index
+    arrays broadcast; the result has their shape.
     """
     macro: np.ndarray | float = 0.0
     for d, idx in zip(world.diff, items):
-        macro = macro + (d[0] if idx is None else _mean_rows(d, idx))
+        macro = macro + (d.mean(axis=0) if idx is None else _mean_rows(d, idx))
     macro = np.asarray(macro) / len(world.diff)  # (..., n_seeds)
     if seeds is None:
-        return macro[..., 0]
+        return macro.mean(axis=-1)
     weights = _mean_rows(np.eye(len(world.seeds)), seeds)
     return (macro * weights).sum(axis=-1)
 
@@ -486,7 +492,12 @@ class _Plan:
     data: tuple[np.ndarray, ...]
 
 
-def _plan(design: _Design) -> _Plan:
+#: What :func:`paired_bootstrap` resamples: everything (the CI of a claim), or only the test
+#: items, or only the training seeds, the rest held as observed (the parts of its width).
+RESAMPLE = ("all", "items", "seeds")
+
+
+def _plan(design: _Design, resample: str = "all") -> _Plan:
     roles: list[tuple] = []
     data: list[np.ndarray] = []
 
@@ -495,11 +506,14 @@ def _plan(design: _Design) -> _Plan:
             roles.append(role)
             data.append(np.arange(n))
 
-    add(("world",), len(design.worlds))
+    if resample == "all":
+        add(("world",), len(design.worlds))
     for w, world in enumerate(design.worlds):
-        for k, d in enumerate(world.diff):
-            add(("items", w, k), len(d))
-        add(("seeds", w), len(world.seeds))
+        if resample in ("all", "items"):
+            for k, d in enumerate(world.diff):
+                add(("items", w, k), len(d))
+        if resample in ("all", "seeds"):
+            add(("seeds", w), len(world.seeds))
     return _Plan(roles=tuple(roles), data=tuple(data))
 
 
@@ -523,7 +537,7 @@ def _statistic(design: _Design, plan: _Plan) -> Callable[..., np.ndarray]:
             items = [by_role.get(("items", w, k)) for k in range(len(world.diff))]
             t = _world_stat(world, items, by_role.get(("seeds", w)))
             total = total + (t if weights is None else weights[..., w] * t)
-        return np.asarray(total)
+        return np.asarray(total if weights is not None else total / n_worlds)
 
     return statistic
 
@@ -665,9 +679,9 @@ def _degenerate_interval(plan: _Plan, statistic: Callable[..., np.ndarray], dist
 
 
 def _bootstrap_design(design: _Design, *, n_resamples: int, confidence: float, method: str,
-                      seed: int | np.random.Generator) -> BootstrapResult:
+                      seed: int | np.random.Generator, resample: str = "all") -> BootstrapResult:
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    plan = _plan(design)
+    plan = _plan(design, resample)
     delta = _pooled(design, lambda w: w.diff)
     if not plan.data:  # one world, one seed, one item per stratum: nothing to resample
         lo = hi = delta
@@ -675,7 +689,7 @@ def _bootstrap_design(design: _Design, *, n_resamples: int, confidence: float, m
     else:
         statistic = _statistic(design, plan)
         nested = (_nested_distribution(design, n_resamples, rng)
-                  if len(design.worlds) > 1 else None)
+                  if len(design.worlds) > 1 and resample == "all" else None)
         lo, hi, dist = _scipy_interval(plan, statistic, n_resamples=n_resamples,
                                        confidence=confidence, method=method, rng=rng,
                                        distribution=nested)
@@ -692,8 +706,8 @@ def _bootstrap_design(design: _Design, *, n_resamples: int, confidence: float, m
 def paired_bootstrap(results: pd.DataFrame, setting_a: str, setting_b: str, metric: str, *,
                      n_resamples: int = 10_000, confidence: float = 0.95,
                      seed: int | np.random.Generator = 0,
-                     method: Literal["percentile", "basic", "BCa"] = "percentile"
-                     ) -> BootstrapResult:
+                     method: Literal["percentile", "basic", "BCa"] = "percentile",
+                     resample: Literal["all", "items", "seeds"] = "all") -> BootstrapResult:
     """Δ = stat(A) − stat(B) on ``metric`` and its paired, class-stratified bootstrap CI.
 
     The statistic is :func:`macro_average`. Resampling (the same for A and B — paired):
@@ -710,6 +724,10 @@ def paired_bootstrap(results: pd.DataFrame, setting_a: str, setting_b: str, metr
     resampled, and a distribution without spread (e.g. a constant shift) gives the
     interval [Δ, Δ] for every method.
 
+    ``resample="items"`` resamples only the test items (training seeds and world draws as
+    observed), ``"seeds"`` only the training seeds (items and worlds as observed): the
+    widths of those CIs are the two parts of the full one (see :func:`power_row`).
+
     ``ValueError`` when A or B has no rows for ``metric``, when they are not evaluated on
     the same (world_seed, seed, item) triples, or when not every item is evaluated under
     every seed of its world; and for invalid ``results`` (:func:`check_item_results`).
@@ -717,9 +735,11 @@ def paired_bootstrap(results: pd.DataFrame, setting_a: str, setting_b: str, metr
     Notebooks: 01_won2021, 02_emoclim2024, 03_chowdhury2023, 04_zhu2023.
     """
     method = _check_options(n_resamples, confidence, method)
+    if resample not in RESAMPLE:
+        raise ValueError(f"resample must be one of {list(RESAMPLE)}, got {resample!r}")
     design = _design(check_item_results(results), setting_a, setting_b, metric)
     return _bootstrap_design(design, n_resamples=n_resamples, confidence=confidence,
-                             method=method, seed=seed)
+                             method=method, seed=seed, resample=resample)
 
 
 # --------------------------------------------------------------------------------------
@@ -880,6 +900,93 @@ def sample_scale(ci_low: float, ci_high: float, published_delta: float | None) -
     if not (math.isfinite(pub) and pub > 0 and math.isfinite(ci_low) and math.isfinite(ci_high)):
         return math.nan
     return float(((ci_high - ci_low) / 2 / (pub / 2)) ** 2)
+
+
+def part_scale(hw_part: float, hw_rest: float, published_delta: float | None) -> float:
+    """How many times more of one part of the evaluation (e.g. test items, with the training
+    seeds as they are) a claim needs to become :func:`resolvable`: ``k`` with
+    ``hw_part² / k + hw_rest² = (½ |published Δ|)²``, where ``hw_part`` / ``hw_rest`` are the
+    half-widths of the CIs that resample only that part / only the rest
+    (``paired_bootstrap(..., resample=...)``): their variances add, and each shrinks as 1/n
+    of its own sample. ``inf`` when the rest alone is wider than the target (no amount of
+    this part resolves the claim); ≤ 1: narrow enough already; NaN without a published Δ.
+    Notebooks: 01_won2021 (the power report)."""
+    pub = math.nan if published_delta is None else abs(float(published_delta))
+    if not (math.isfinite(pub) and pub > 0 and math.isfinite(hw_part) and math.isfinite(hw_rest)):
+        return math.nan
+    room = (pub / 2) ** 2 - hw_rest ** 2
+    if hw_part == 0:
+        return 0.0 if room >= 0 else math.inf
+    return math.inf if room <= 0 else float(hw_part ** 2 / room)
+
+
+#: Columns of :func:`power_table`.
+POWER_COLUMNS = ("id", "metric", "published_delta", "half_width", "hw_items", "hw_seeds",
+                 "scale", "items_scale", "seeds_scale")
+
+
+def power_table(claims: pd.DataFrame, results: pd.DataFrame, *, n_resamples: int = 10_000,
+                seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
+    """Where each claim's CI width comes from, and what would make it resolvable.
+
+    For every claim with a published Δ whose settings are in ``results``: ``half_width`` of
+    the full CI (:func:`paired_bootstrap`, as :func:`evaluate_claims` computes it),
+    ``hw_items`` / ``hw_seeds`` of the CIs that resample only the test items / only the
+    training seeds, ``scale`` = :func:`sample_scale` (items and seeds alike), and
+    ``items_scale`` / ``seeds_scale`` = :func:`part_scale` (more test items with the seeds
+    as they are; more seeds with the items as they are). Percentile intervals, one
+    ``np.random.default_rng(seed)`` per bootstrap. Columns :data:`POWER_COLUMNS`.
+
+    Notebooks: 01_won2021 (the power report).
+    """
+    claims = _claims_frame(claims)
+    df = check_item_results(results)
+    absent = _absent(claims, df)
+    rows = []
+    for c in claims.itertuples(index=False):
+        pub = c.published_a - c.published_b
+        if c.id in absent or not math.isfinite(pub):
+            continue
+        design = _design(df, c.setting_a, c.setting_b, c.metric)
+        ci = {part: _bootstrap_design(design, n_resamples=n_resamples, confidence=confidence,
+                                      method="percentile", seed=seed, resample=part)
+              for part in RESAMPLE}
+        hw = {part: (r.ci_high - r.ci_low) / 2 for part, r in ci.items()}
+        rows.append({"id": c.id, "metric": c.metric, "published_delta": round(pub, 12),
+                     "half_width": hw["all"], "hw_items": hw["items"], "hw_seeds": hw["seeds"],
+                     "scale": sample_scale(ci["all"].ci_low, ci["all"].ci_high, pub),
+                     "items_scale": part_scale(hw["items"], hw["seeds"], pub),
+                     "seeds_scale": part_scale(hw["seeds"], hw["items"], pub)})
+    return pd.DataFrame(rows, columns=list(POWER_COLUMNS))
+
+
+def _times(k: float) -> str:
+    return "never" if math.isinf(k) else f"{k:.1f}×"
+
+
+def power_report(power: pd.DataFrame, *, threshold: float = 0.02,
+                 factors: Sequence[float] = (2, 5, 10)) -> list[str]:
+    """Printable lines from a :func:`power_table`: for each claim with a published
+    |Δ| ≥ ``threshold`` that is not resolvable, the factor it needs of test items and seeds
+    together, of items alone (seeds as they are) and of seeds alone ("never": the other
+    part alone is wider than ½ |published Δ|); then how many of those claims would be
+    resolvable with each of ``factors`` × the items alone and × the seeds alone.
+    Notebooks: 01_won2021 (the power report)."""
+    missing = [c for c in POWER_COLUMNS if c not in power.columns]
+    if missing:
+        raise ValueError(f"power is missing column(s) {missing}; compute it with power_table")
+    sel = power[power["published_delta"].abs() >= threshold]
+    now = sel["scale"] <= 1
+    lines = [f"- {r.id}: {_times(r.scale)} the test items and seeds together; items alone "
+             f"{_times(r.items_scale)}, seeds alone {_times(r.seeds_scale)}"
+             for r in sel[~now].itertuples()]
+    n = len(sel)
+    lines.append(f"resolvable now: {int(now.sum())} of the {n} claims with a published "
+                 f"|Δ| ≥ {threshold:g}")
+    for part, col in (("test items", "items_scale"), ("training seeds", "seeds_scale")):
+        reach = ", ".join(f"{int((now | (sel[col] <= k)).sum())} with {k:g}×" for k in factors)
+        lines.append(f"more {part} alone (the other part as it is): {reach}")
+    return lines
 
 
 # --------------------------------------------------------------------------------------

@@ -491,3 +491,124 @@ def test_sample_scale_by_hand():
     # consistent with resolvable(): scale <= 1 exactly when the claim is resolvable
     for lo, hi, pub in [(0.1, 0.3, 0.2), (0.0, 0.4, 0.2), (-0.05, 0.02, 0.1)]:
         assert (C.sample_scale(lo, hi, pub) <= 1) == C.resolvable(lo, hi, pub)
+
+
+# --------------------------------------------------------------------- power: parts of a CI
+def _scipy_ci(samples, statistic, n_resamples: int, seed: int) -> tuple[float, float]:
+    res = scipy.stats.bootstrap(samples, statistic, vectorized=True, paired=False, axis=-1,
+                                n_resamples=n_resamples, method="percentile",
+                                **C._rng_kwargs(np.random.default_rng(seed)))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def test_resampling_only_items_is_scipy_on_the_item_means_per_stratum():
+    rng = np.random.default_rng(21)
+    strata = np.repeat([0, 1], [7, 11])
+    b = rng.normal(0.5, 0.2, (18, 3))
+    a = b + 0.05 + rng.normal(0, 0.1, (18, 3)) + rng.normal(0, 0.05, 3)
+    res = C.paired_bootstrap(frame(a, b, strata), "A", "B", "P@5", n_resamples=3000, seed=4,
+                             resample="items")
+    # seeds held as observed: each item's Δ is its mean over the seeds; the statistic is the
+    # mean over the two strata of the stratum means
+    d = (a - b).mean(axis=1)
+    ref = _scipy_ci((d[strata == 0], d[strata == 1]),
+                    lambda x, y, axis=-1: (x.mean(axis=axis) + y.mean(axis=axis)) / 2, 3000, 4)
+    np.testing.assert_allclose((res.ci_low, res.ci_high), ref, rtol=0, atol=1e-12)
+    assert res.delta == pytest.approx(d[strata == 0].mean() / 2 + d[strata == 1].mean() / 2)
+
+
+def test_resampling_only_seeds_is_scipy_on_the_per_seed_macro_averages():
+    rng = np.random.default_rng(22)
+    strata = np.repeat([0, 1, 2], [4, 5, 6])
+    b = rng.normal(0.5, 0.2, (15, 6))
+    a = b + rng.normal(0, 0.1, (15, 6)) + rng.normal(0, 0.05, 6)
+    res = C.paired_bootstrap(frame(a, b, strata), "A", "B", "P@5", n_resamples=3000, seed=5,
+                             resample="seeds")
+    per_seed = np.mean([(a - b)[strata == k].mean(axis=0) for k in range(3)], axis=0)
+    ref = _scipy_ci((per_seed,), lambda x, axis=-1: x.mean(axis=axis), 3000, 5)
+    np.testing.assert_allclose((res.ci_low, res.ci_high), ref, rtol=0, atol=1e-12)
+
+
+def test_the_parts_vanish_where_their_sample_does_not_vary_and_bad_options_fail():
+    rng = np.random.default_rng(23)
+    strata = np.arange(30) % 3
+    b = rng.normal(0.5, 0.2, (30, 4))
+    # Δ differs between items, never between seeds: no seed part
+    same_seeds = frame(b + rng.normal(0, 0.1, (30, 1)), b, strata)
+    assert C.paired_bootstrap(same_seeds, "A", "B", "P@5", n_resamples=500,
+                              resample="seeds").ci_low == pytest.approx(
+        C.paired_bootstrap(same_seeds, "A", "B", "P@5", n_resamples=500,
+                           resample="seeds").ci_high)
+    # Δ differs between seeds, never between items: no item part
+    same_items = frame(b + rng.normal(0, 0.1, (1, 4)), b, strata)
+    r = C.paired_bootstrap(same_items, "A", "B", "P@5", n_resamples=500, resample="items")
+    assert r.ci_high - r.ci_low == pytest.approx(0, abs=1e-12)
+    full = C.paired_bootstrap(same_items, "A", "B", "P@5", n_resamples=500)
+    assert full.ci_high - full.ci_low > 0.01
+    with pytest.raises(ValueError, match="resample must be one of"):
+        C.paired_bootstrap(same_items, "A", "B", "P@5", resample="worlds")
+
+
+def test_resampling_items_of_several_worlds_holds_the_worlds_and_averages_them():
+    rng = np.random.default_rng(24)
+    parts = []
+    for w in (0, 1):
+        b = rng.normal(0.5, 0.2, (20, 2))
+        parts.append(frame(b + 0.1 * w + rng.normal(0, 0.05, (20, 2)), b, np.arange(20) % 2,
+                           world_seed=w))
+    df = pd.concat(parts, ignore_index=True)
+    res = C.paired_bootstrap(df, "A", "B", "P@5", n_resamples=2000, resample="items")
+    full = C.paired_bootstrap(df, "A", "B", "P@5", n_resamples=2000)
+    assert res.delta == pytest.approx(full.delta) and res.ci_low < res.delta < res.ci_high
+    # the worlds' difference (0 vs 0.1) is not resampled: a much narrower CI than the full one
+    assert res.ci_high - res.ci_low < 0.5 * (full.ci_high - full.ci_low)
+
+
+def test_part_scale_by_hand():
+    assert C.part_scale(0.2, 0.0, 0.2) == pytest.approx(4.0)  # 0.04 / (0.1² − 0)
+    assert C.part_scale(0.1, 0.05, -0.2) == pytest.approx(0.01 / 0.0075)
+    assert C.part_scale(0.1, 0.1, 0.2) == math.inf  # the rest alone fills the target
+    assert C.part_scale(0.1, 0.2, 0.2) == math.inf
+    assert C.part_scale(0.0, 0.05, 0.2) == 0.0 and C.part_scale(0.0, 0.2, 0.2) == math.inf
+    assert math.isnan(C.part_scale(0.1, 0.0, None)) and math.isnan(C.part_scale(0.1, 0.0, 0))
+    # with no rest, the part's scale is sample_scale's
+    assert C.part_scale(0.15, 0.0, 0.1) == pytest.approx(C.sample_scale(0.0, 0.3, 0.1))
+
+
+def test_power_table_rows_parts_and_scales(tmp_path):
+    rng = np.random.default_rng(25)
+    b = rng.normal(0.4, 0.1, (60, 3))
+    results = frame(b + 0.1 + rng.normal(0, 0.05, (60, 3)) + rng.normal(0, 0.02, 3), b,
+                    np.arange(60) % 5)
+    claims = _claims(tmp_path, "c3,x,Table 5,P@5,A,Z,1,0.3,0.2,\n")
+    out = C.power_table(claims, results, n_resamples=2000, seed=0)
+    assert list(out.columns) == list(C.POWER_COLUMNS)
+    assert out["id"].tolist() == ["c1"]  # c2: no published Δ; c3: setting Z not run
+    row = out.iloc[0]
+    ev = C.evaluate_claims(claims, results, n_resamples=2000, seed=0, missing="skip").iloc[0]
+    assert row.half_width == pytest.approx((ev.ci_high - ev.ci_low) / 2)
+    assert row.scale == pytest.approx(C.sample_scale(ev.ci_low, ev.ci_high, 0.1))
+    assert 0 < row.hw_seeds and 0 < row.hw_items < row.half_width
+    assert row.items_scale == pytest.approx(C.part_scale(row.hw_items, row.hw_seeds, 0.1))
+    assert row.seeds_scale == pytest.approx(C.part_scale(row.hw_seeds, row.hw_items, 0.1))
+    # the two parts' variances add up to about the full one
+    assert row.hw_items ** 2 + row.hw_seeds ** 2 == pytest.approx(row.half_width ** 2, rel=0.3)
+
+
+def test_power_report_by_hand():
+    power = pd.DataFrame({
+        "id": ["ok", "items", "seeds", "tiny"], "metric": "P@5",
+        "published_delta": [0.3, -0.1, 0.1, 0.01],
+        "half_width": [0.05, 0.1, 0.1, 0.1], "hw_items": [0.04, 0.09, 0.02, 0.1],
+        "hw_seeds": [0.03, 0.02, 0.09, 0.0],
+        "scale": [0.1, 4.0, 4.0, 400.0], "items_scale": [0.2, 3.0, math.inf, 400.0],
+        "seeds_scale": [0.1, math.inf, 6.0, 0.0]})
+    lines = C.power_report(power, threshold=0.02, factors=(2, 5))
+    assert lines[0] == ("- items: 4.0× the test items and seeds together; items alone 3.0×, "
+                        "seeds alone never")
+    assert lines[1].startswith("- seeds: ") and "seeds alone 6.0×" in lines[1]
+    assert lines[2] == "resolvable now: 1 of the 3 claims with a published |Δ| ≥ 0.02"  # no tiny
+    assert lines[3] == "more test items alone (the other part as it is): 1 with 2×, 2 with 5×"
+    assert lines[4] == "more training seeds alone (the other part as it is): 1 with 2×, 1 with 5×"
+    with pytest.raises(ValueError, match="power_table"):
+        C.power_report(power.drop(columns="hw_seeds"))
