@@ -37,6 +37,8 @@ def test_make_test_runs_unit_tests_realdata_runs_and_nbval(recipe):
     # the real-data module is marked after_notebooks, so it needs its own invocation
     assert "-m pytest tests/test_realdata_notebooks.py" in recipe
     assert "scripts/warmup.py" in recipe  # numba caches, beside the first notebooks
+    # two processes side by side: idle OpenMP threads sleep (the Makefile says why)
+    assert recipe.index("export OMP_WAIT_POLICY=PASSIVE") < recipe.index("-m pytest")
     runs = _nbval_runs(recipe)
     assert len(runs) == 2, runs  # the notebooks are shared between the two processes
 
