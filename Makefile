@@ -94,9 +94,9 @@ reproduce: $(WARM)
 	$(VPY) scripts/reproduce.py $(if $(NB),--nb $(NB)) $(if $(PROFILE),--profile $(PROFILE)) \
 	  $(if $(SEED),--seed $(SEED)) $(if $(OUT),--out $(OUT)) $(PARAMS)
 
-# make test: ruff, then two processes side by side, so that both cores stay busy; the
-# notebooks are shared between them (a notebook ran alone leaves one core idle for much of
-# its run):
+# make test: ruff, then two processes side by side, the notebooks shared between them so
+# that both end at about the same time (a notebook alone leaves a core idle in its
+# single-threaded parts; PyTorch work itself gains nothing from the other process):
 #   * nbval re-executes the notebooks of NBVAL_MAIN with their tables and figures going to
 #     TEST_OUT (never over the committed paper_tables/ and figures/); in the same session
 #     tests/test_reexecuted_tables.py then compares the tables written there with the
