@@ -29,6 +29,10 @@ from pathlib import Path
 import librosa
 import numpy as np
 
+from emolib.numba_cache import prime_librosa
+
+prime_librosa()  # librosa's numba kernels, compiled by one process at a time
+
 __all__ = [
     "log_mel", "mfcc", "stft_db", "spectral_centroid", "rms", "onset_strength",
     "onset_times", "onset_density", "onset_density_curve", "align_frames",

@@ -156,6 +156,10 @@ def _audioread_read(path: Path, offset: float, duration: float | None
                     ) -> tuple[np.ndarray, int]:
     """librosa's audioread path (formats soundfile cannot decode, e.g. some MP3s)."""
     import audioread
+
+    from emolib.numba_cache import prime_librosa
+
+    prime_librosa()  # before librosa.util is imported
     from librosa.util import buf_to_float
 
     buf = []

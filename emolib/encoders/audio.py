@@ -60,6 +60,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from emolib import provenance
+from emolib.numba_cache import prime_librosa
+
+prime_librosa()  # librosa's numba kernels, compiled by one process at a time
 
 __all__ = [
     "SR",

@@ -49,7 +49,10 @@ from torch import nn
 from emolib import provenance
 from emolib.data.taxonomies import MIDLEVEL8_NAMES, MIDLEVEL_NAMES
 from emolib.io import atomic_path, file_identity
+from emolib.numba_cache import prime_librosa
 from emolib.paths import cache_dir
+
+prime_librosa()  # librosa's numba kernels, compiled by one process at a time
 
 __all__ = [
     "MIDLEVEL_NAMES", "MIDLEVEL8_NAMES", "log_filtered_spectrogram", "n_log_bins",

@@ -125,7 +125,10 @@ from torch import Tensor, nn
 from emolib import provenance
 from emolib.encoders import tf_checkpoint
 from emolib.io import atomic_path
+from emolib.numba_cache import prime_librosa
 from emolib.paths import cache_dir
+
+prime_librosa()  # librosa's numba kernels, compiled by one process at a time
 
 __all__ = ["MODELS", "SR", "N_FFT", "HOP", "N_MELS", "PATCH_SECONDS", "EXCLUDED_PATTERNS",
            "TFBatchNorm", "Musicnn", "Vgg", "MusicnnTagger", "TagResult", "load_musicnn",

@@ -51,6 +51,10 @@ from typing import TYPE_CHECKING
 import librosa
 import torch
 
+from emolib.numba_cache import prime_librosa
+
+prime_librosa()  # librosa's numba kernels, compiled by one process at a time
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from emolib.encoders.audio import TaggingCNN
 

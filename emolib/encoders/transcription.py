@@ -100,9 +100,12 @@ class FrontEnd:
         """Audio -> ``(n_frames, n_bins)`` CQT magnitude in dB (ref 1, floor -100 dB)."""
         import librosa
 
+        from emolib.numba_cache import prime_librosa
+
         if sr != self.sr:
             raise ValueError(f"transcriber front end expects sr={self.sr}, got sr={sr}; "
                              "resample first")
+        prime_librosa()
         y = np.asarray(audio, dtype=np.float32)
         if y.ndim != 1 or y.size == 0:
             raise ValueError(f"audio must be a non-empty 1-D signal, got shape {y.shape}")

@@ -40,6 +40,10 @@ def audio_summary_features(path: str, sr: int = 16000) -> np.ndarray:
     """Mean/std of 20 MFCCs, 12 chroma bins, onset strength and RMS, plus tempo (85 values)."""
     import librosa
 
+    from emolib.numba_cache import prime_librosa
+
+    prime_librosa()
+
     y, _ = librosa.load(path, sr=sr, mono=True)
     hop = 512
     mf = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20, n_fft=1024, hop_length=hop)
