@@ -83,37 +83,25 @@ pretrain_epochs = None  # world pre-training of the stand-in encoders: image CNN
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-import functools
 import logging
 import platform
 import time
-from pathlib import Path
 
-import librosa
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 import emolib
-from emolib import augment, metrics, plots, provenance, tables
+from emolib import plots, provenance, tables
 from emolib.data import taxonomies as tx
-from emolib.encoders import audio as audio_enc
-from emolib.encoders.clap import CLAP_STYLE_LABEL, ClapAudioEncoder, train_clap_style
-from emolib.encoders.heads import MLPClassifier, ProjectionHead
-from emolib.encoders.image import (
-    CLIPImageEncoder,
-    embed_image_files,
-    load_images,
-    pretrained_image_cnn,
-)
-from emolib.features import cached_array_file, log_mel
-from emolib.losses.supcon import emoclim_loss, flatten_views
+from emolib.encoders.image import load_images
+from emolib.features import log_mel
+from emolib.losses.supcon import emoclim_loss
+from emolib.papers import emoclim2024 as emo
 from emolib.params import check_notebook
-from emolib.seed import rng, seed_everything, set_num_threads
-from emolib.train import fit, params_key
+from emolib.seed import set_num_threads
 
 RUN_PARAMS = check_notebook("02_emoclim2024", globals())  # refuse bad parameters before any work
 logging.basicConfig(level=logging.WARNING)
@@ -121,22 +109,15 @@ logging.getLogger("emolib.metrics").setLevel(logging.ERROR)
 plots.set_style()
 set_num_threads(threads)
 T0 = time.perf_counter()
-P = {"quick": 0, "default": 1, "paper": 2}[profile]
-epochs = epochs or (4, 10, 15)[P]
-batches_per_epoch = batches_per_epoch or (8, 10, 100)[P]
-lr = lr or (1e-3, 1e-3, 1e-4)[P]
-n_views = n_views or (2, 2, 8)[P]
-unfrozen_epochs = unfrozen_epochs or (1, 1, 15)[P]
-unfrozen_batches = unfrozen_batches or (2, 4, 100)[P]
-unfrozen_batch_size = unfrozen_batch_size or (16, 16, 64)[P]
-tag_epochs = tag_epochs or (10, 20, 100)[P]
-pretrain_epochs = tuple(pretrain_epochs or ((2, 2, 1), (4, 3, 2), (20, 100, 100))[P])
+BUDGET = emo.budget(profile, epochs=epochs, batches_per_epoch=batches_per_epoch,
+                    batch_size=batch_size, lr=lr, n_views=n_views,
+                    unfrozen_epochs=unfrozen_epochs, unfrozen_batches=unfrozen_batches,
+                    unfrozen_batch_size=unfrozen_batch_size, tag_epochs=tag_epochs,
+                    pretrain_epochs=pretrain_epochs)  # every profile-dependent size, decoded once
 print(f"emolib {emolib.__version__} | python {platform.python_version()}"
       f" | torch {torch.__version__} | numpy {np.__version__} | pandas {pd.__version__}")
 print(f"seed={seed} seeds={seeds} profile={profile} device={device} data_root={data_root}")
-print(f"epochs={epochs}x{batches_per_epoch} batch={batch_size} lr={lr:g} views={n_views} "
-      f"unfrozen={unfrozen_epochs}x{unfrozen_batches}x{unfrozen_batch_size}"
-      f" tag_epochs={tag_epochs}")
+print(BUDGET.summary())
 
 # %% [markdown]
 # ## 4.1 Data and the label mapping
@@ -148,38 +129,14 @@ print(f"epochs={epochs}x{batches_per_epoch} batch={batch_size} lr={lr:g} views={
 # label equals the query's.
 
 # %%
-MAP = {img: aud[0] for img, aud in tx.MAPPINGS["emoclim"].items()}
-CLASSES = list(MAP.values())  # shared label space = the music labels kept
+MAP, CLASSES = emo.MAP, emo.CLASSES  # shared label space = the music labels kept
 print("image → music:", MAP)
 print("dropped:", sorted(set(tx.TAXONOMIES["deepemotion"]) - set(MAP)),
       sorted(set(tx.TAXONOMIES["audioset"]) - set(CLASSES)))
-
-
-def load_data(data_root):
-    """(images, music, tagging clips, tag vocabulary, data name, world)."""
-    if data_root is None:
-        from emolib.data.world import make_world
-
-        world = make_world(seed=seed, profile=profile, progress=False)
-        return (world.images, world.music, world.music, list(world.tag_vocab),
-                f"world (seed={seed}, profile={profile})", world)
-    from emolib.data import audioset, deepemotion, mtat
-
-    root = Path(data_root)
-    images = deepemotion.load_deepemotion(root / "deepemotion")
-    music = audioset.load_audioset_mood(root / "audioset", root / "audioset" / "audio",
-                                        on_missing="drop", seed=42)
-    clips, vocab = mtat.load_mtat(root / "mtat")
-    return images, music, clips, vocab, "DeepEmotion + AudioSet mood + MagnaTagATune", None
-
-
-images_all, music_all, tag_clips, TAG_VOCAB, DATA_NAME, world = load_data(data_root)
-images = images_all[images_all["label"].isin(MAP)].assign(
-    label=lambda d: d["label"].map(MAP)).reset_index(drop=True)
-music = music_all[music_all["label"].isin(CLASSES)].reset_index(drop=True)
-provenance.start_run("02_emoclim2024", RUN_PARAMS, data=DATA_NAME,  # run record of every table
+DATA = emo.load_data(data_root, seed=seed, profile=profile)
+images, music, tag_clips, world = DATA.images, DATA.music, DATA.tag_clips, DATA.world
+provenance.start_run("02_emoclim2024", RUN_PARAMS, data=DATA.name,  # run record of every table
                      splits={"images": images, "music": music, "tagging": tag_clips})
-SR = world.sr if world is not None else audio_enc.SR
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -204,42 +161,12 @@ print(counts[["train", "val", "test"]].to_string())
 # %%
 # NBVAL_IGNORE_OUTPUT
 t = time.perf_counter()
-if clip_path:
-    image_encoder = CLIPImageEncoder(clip_path, device=device)
-    IMAGE_NAME = "CLIP"
-else:
-    image_encoder = pretrained_image_cnn(world, seed, image_size=int(world.params["image_size"]),
-                                         epochs=pretrain_epochs[0], device=device)
-    IMAGE_NAME = "small CNN (world auxiliary task)"
-ARCHS = {"Short-Chunk CNN": short_chunk_arch, "Harmonic CNN": "harmonic_cnn"}
-taggers = {}
-for name, arch in ARCHS.items():
-    if world is not None:
-        res = audio_enc.pretrained_tagger(arch, world, seed, profile=profile, device=device,
-                                          epochs=pretrain_epochs[1 + list(ARCHS).index(name)])
-        taggers[name] = res.model
-        print(f"{name}: pre-trained on {len(TAG_VOCAB)} world tags, val ROC-AUC "
-              f"{res.val_roc_auc:.3f} PR-AUC {res.val_pr_auc:.3f}")
-    else:
-        # strict load (width from the checkpoint, official names converted); its head must
-        # cover the tagging vocabulary: it gives the supervised-baseline rows of Table 3
-        cnn = audio_enc.load_tagger_checkpoint(audio_checkpoints[arch], arch,
-                                               n_classes=len(TAG_VOCAB))
-        print(f"{name}: loaded {Path(audio_checkpoints[arch]).name} "
-              f"({len(TAG_VOCAB)}-tag head)")
-        taggers[name] = cnn.eval()
-if clap_path:
-    clap = ClapAudioEncoder(clap_path, sr=SR, device=device)
-    CLAP_NAME = "CLAP"
-else:
-    clap = train_clap_style(world, seed, profile=profile, device=device)
-    CLAP_NAME = CLAP_STYLE_LABEL
-print(f"image encoder: {IMAGE_NAME}; CLAP role: {CLAP_NAME} ({time.perf_counter() - t:.1f} s)")
-
-
-def encoder_label(name):
-    """A backbone or variant name as shown: 'CLAP' becomes the stand-in's label offline."""
-    return name.replace("CLAP", CLAP_NAME) if CLAP_NAME != "CLAP" else name
+ENC = emo.load_encoders(DATA, BUDGET, seed=seed, device=device, clip_path=clip_path,
+                        clap_path=clap_path, audio_checkpoints=audio_checkpoints,
+                        short_chunk_arch=short_chunk_arch)
+print("\n".join(ENC.report))
+print(f"image encoder: {ENC.image_name}; CLAP role: {ENC.clap_name} "
+      f"({time.perf_counter() - t:.1f} s)")
 
 # %% [markdown]
 # ### Caching the frozen encoders' outputs
@@ -255,125 +182,42 @@ def encoder_label(name):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-@functools.lru_cache(maxsize=4096)  # bounded: ~2.6 GB of 10-s clips at most
-def audio_of(path):
-    """Decoded clip at SR, cut or zero-padded to ``clip_seconds`` so that every clip has the
-    same number of windows (real AudioSet / MagnaTagATune clips vary)."""
-    return librosa.util.fix_length(audio_enc.load_audio(path, SR),
-                                   size=int(round(clip_seconds * SR)))
-
-
-def cached(name, params, compute):
-    """np.ndarray computed once and kept under cache_dir('features')."""
-    return np.load(cached_array_file(f"emoclim-{name}", params,
-                                     lambda: np.asarray(compute(), dtype=np.float32)))
-
-
-def backbone(name):
-    """(embed function wave batch -> L2-normalised features, input length in samples or None)."""
-    if name == "CLAP":
-        return (lambda w: clap.embed_audio(w).numpy()), None
-    cnn = taggers[name].eval()
-
-    def fn(w):
-        with torch.no_grad():
-            return F.normalize(cnn.embed(torch.as_tensor(w).to(device)), dim=-1).cpu().numpy()
-    return fn, cnn.input_samples
-
-
-OVERLAP = {"retrieval": 0.75, "tagging": 0.0}  # window overlap of each evaluation (official code)
-
-
-def windows_of(wave, win, use="retrieval"):
-    """Windows of the model's input length: 75 % overlap for retrieval, none for tagging."""
-    if win is None:
-        return wave[None]
-    return audio_enc.sliding_windows(wave, win, max(1, round((1 - OVERLAP[use]) * win)))
-
-
-BANK = [audio_of(p) for p in music.loc[music["split"] == "train", "audio_path"][:50]]
-TEST_PATHS = list(music.loc[music["split"] == "test", "audio_path"])
-TAG_PATHS = list(tag_clips["audio_path"])
-# clean windows are needed for the retrieval test clips (every encoder, 75 % overlap) and
-# for the tagging clips (the encoders of Table 3, no overlap); training and validation use
-# the augmented views
-WIN_PATHS = {("retrieval", name): TEST_PATHS
-             for name in ("Short-Chunk CNN", "Harmonic CNN", "CLAP")}
-WIN_PATHS.update({("tagging", name): TAG_PATHS for name in ("Harmonic CNN", "CLAP")})
-KEY = {"data": DATA_NAME, "paths": params_key("paths", {"p": list(music["audio_path"]) + TAG_PATHS,
-                                                      "i": list(images["item_id"])}),
-       "image": IMAGE_NAME, "clap": CLAP_NAME, "views": n_views, "v": 3}
-
-
-def embed_groups(fn, groups, rows=4):
-    """fn over each (k, samples) group of an iterable, several groups per call (≈ ``rows``
-    waveforms: small CPU batches are fastest here) → (n_groups, k, d)."""
-    out, todo = [], []
-
-    def flush():
-        out.extend(np.split(fn(np.concatenate(todo)), np.cumsum([len(x) for x in todo])[:-1]))
-        todo.clear()
-
-    for grp in groups:  # consumed lazily: real datasets never hold all waveforms at once
-        todo.append(grp)
-        if sum(len(x) for x in todo) >= rows:
-            flush()
-    if todo:
-        flush()
-    return np.stack(out)
-
-
-def window_features(use, name):
-    """Frozen backbone embeddings of the windows of WIN_PATHS[use, name], (N, n_win, d)."""
-    fn, win = backbone(name)
-    return torch.as_tensor(cached(
-        f"windows-{use}-{name}", {**KEY, "enc": name},
-        lambda: embed_groups(fn, (windows_of(audio_of(p), win, use)
-                                  for p in WIN_PATHS[use, name]))))
-
-
-def audio_views(name):
-    """``n_views`` augmented training views of every retrieval clip, (N_music, n_views, d)."""
-    fn, win = backbone(name)
-    aug = augment.AudioAugment(length=win, background=BANK)
-
-    def views():
-        return embed_groups(fn, (np.stack([aug(audio_of(p), g) for _ in range(n_views)])
-                                 for i, p in enumerate(music["audio_path"])
-                                 for g in [rng(seed, "audio-views", name, i)]))
-    return torch.as_tensor(cached(f"views-{name}", {**KEY, "enc": name}, views))
-
-
 t = time.perf_counter()
-IMG_SIZE = int(getattr(image_encoder, "image_size", 64))
-IMG_ALL = torch.as_tensor(cached("img-views", KEY, lambda: embed_image_files(  # streamed from disk
-    image_encoder, list(images["image_path"]), IMG_SIZE, device=device,
-    rngs=[None] + [rng(seed, "img-view", v) for v in range(n_views)])))
-IMG_CLEAN, IMG_VIEWS = IMG_ALL[:, 0], IMG_ALL[:, 1:]  # centre view; random-resized-crop views
-WINDOWS = {key: window_features(*key) for key in WIN_PATHS}
-WIN_ROW = {key: {p: i for i, p in enumerate(paths)} for key, paths in WIN_PATHS.items()}
-VIEWS = {name: audio_views(name) for name in ("Short-Chunk CNN", "Harmonic CNN", "CLAP")}
-print(f"images: clean {tuple(IMG_CLEAN.shape)}, views {tuple(IMG_VIEWS.shape)}")
-for name in VIEWS:
-    print(f"{encoder_label(name)}: views {tuple(VIEWS[name].shape)}, windows " + ", ".join(
-        f"{use} {tuple(WINDOWS[use, n].shape)}" for use, n in WINDOWS if n == name))
+READER = emo.ClipReader(DATA.sr, clip_seconds)  # decoded clips, cut or padded to clip_seconds
+EXP = emo.make_experiment(DATA, ENC, READER, BUDGET, seed=seed, temperature=temperature,
+                          lambdas=lambdas, emb_dim=emb_dim, device=device)
+FEATS = EXP.feats
+print(f"images: clean {tuple(FEATS.img_clean.shape)}, views {tuple(FEATS.img_views.shape)}")
+for name in FEATS.views:
+    print(f"{ENC.label(name)}: views {tuple(FEATS.views[name].shape)}, windows " + ", ".join(
+        f"{use} {tuple(FEATS.windows[use, n].shape)}" for use, n in FEATS.windows if n == name))
 print(f"({time.perf_counter() - t:.1f} s)")
 
 # %% [markdown]
 # ## 3.2–3.3 Modality alignment and the emotion-supervised contrastive loss
 #
 # Each branch ends in a projection MLP, Linear → BatchNorm → ReLU → Dropout(0.5) → Linear
-# → 128-d, L2-normalised (`ProjectionHead`). With $I$ the batch indices and τ = 0.07,
+# → 128-d, L2-normalised (`ProjectionHead`, `emo.build_model`). For a batch of $N$ images
+# and $N$ clips with $I$ the batch indices and τ = 0.07 (`temperature`), the cross-modal
+# $M_1\to M_2$ SupCon loss (Eq. 2) and its positive set (Eq. 3) are
 #
-# $$L_{M_1\to M_2} = -\frac{1}{N}\sum_{i}\frac{1}{|P(i)|}\sum_{p\in P(i)}\log
+# $$L_{M_1\to M_2} = -\frac{1}{N}\sum_{i=1}^{N}\frac{1}{|P^{(M_1\to M_2)}(i)|}
+# \sum_{p\in P^{(M_1\to M_2)}(i)}\log
 # \frac{\exp(z_i^{(M_1)}\cdot z_p^{(M_2)}/\tau)}
-# {\sum_{k\in I}\exp(z_i^{(M_1)}\cdot z_k^{(M_2)}/\tau)},
-# \quad P(i)=\{p \mid y_i^{(M_1)}=y_p^{(M_2)}\}$$
+# {\sum_{k\in I}\exp(z_i^{(M_1)}\cdot z_k^{(M_2)}/\tau)} \qquad (2)$$
 #
-# cross-modally over all $M_2$ items; intra-modally ($M_1=M_2$) with the self pair removed
-# from numerator and denominator; $L_{total} = \sum_m \lambda_m L_m$ with λ = 0.25 each
-# (Eq. 4). `emolib.losses.supcon.supcon` is one vectorised function for all four terms; the
-# cell below checks it on a tiny batch against the formula written out by hand.
+# $$P^{(M_1\to M_2)}(i)=\{p\in I \mid y_i^{(M_1)}=y_p^{(M_2)}\} \qquad (3)$$
+#
+# The intra-modal terms are Eq. 2 with $M_1=M_2$, the anchor itself removed from $P(i)$ and
+# from the denominator (as in SupCon). The objective is their weighted sum (Eq. 4), with
+# λ = 0.25 each (`lambdas`):
+#
+# $$L_{total} = \lambda_1 L_{Im\to Au} + \lambda_2 L_{Au\to Im} + \lambda_3 L_{Im\to Im}
+# + \lambda_4 L_{Au\to Au} \qquad (4)$$
+#
+# `emolib.losses.supcon.emoclim_loss` computes all four terms and the sum in one vectorised
+# call (`emo.total_loss` feeds it both views of every item); the cell below checks Eq. 2 on a
+# tiny batch against the formula written out by hand.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -404,110 +248,9 @@ print({k: f"{float(v):.4f}" for k, v in terms.items()})
 # fine-tune the audio CNN too: each step crops and noises the waveforms afresh.
 
 # %%
-y_img = torch.tensor([CLASSES.index(lab) for lab in images["label"]])
-y_aud = torch.tensor([CLASSES.index(lab) for lab in music["label"]])
-split_img, split_aud = images["split"].to_numpy(), music["split"].to_numpy()
-
-
-def sampler(split, n_batches, bs, s):
-    im = np.where(split_img == split, images["label"], None)
-    au = np.where(split_aud == split, music["label"], None)
-    return augment.BalancedUnpairedSampler(im, au, CLASSES, bs, n_batches, seed=s)
-
-
-def pick_views(views, idx, train):
-    """Two views per item: random distinct views in training, views 0 and 1 otherwise."""
-    n = views.shape[1]
-    if train:
-        a = torch.randint(0, n, (len(idx),))
-        b = (a + torch.randint(1, n, (len(idx),))) % n if n > 1 else a
-    else:
-        a, b = torch.zeros(len(idx), dtype=torch.long), torch.full((len(idx),), min(1, n - 1))
-    idx = torch.as_tensor(idx)
-    return torch.stack([views[idx, a], views[idx, b]], dim=1)
-
-
-def total_loss(model, zi_views, ii, za_views, ai):
-    zi, yi = flatten_views(zi_views, y_img[torch.as_tensor(ii)])
-    za, ya = flatten_views(za_views, y_aud[torch.as_tensor(ai)])
-    return emoclim_loss(zi, yi, za, ya, temperature=temperature, weights=lambdas)["total"]
-
-
-def frozen_loss(name):
-    views = VIEWS[name]
-
-    def loss_fn(model, batch):
-        ii, ai = batch
-        xi, xa = pick_views(IMG_VIEWS, ii, model.training), pick_views(views, ai, model.training)
-        zi = model["image"](xi.flatten(0, 1)).view(len(ii), 2, -1)
-        za = model["audio"](xa.flatten(0, 1)).view(len(ai), 2, -1)
-        return total_loss(model, zi, ii, za, ai)
-    return loss_fn
-
-
-def unfrozen_loss(name):
-    cnn_len = taggers[name].input_samples
-    aug = augment.AudioAugment(length=cnn_len, background=BANK)
-    paths = list(music["audio_path"])
-
-    def loss_fn(model, batch):
-        ii, ai = batch
-        g = (np.random.default_rng(int(torch.randint(0, 2**31, (1,)))) if model.training
-             else rng(seed, "val-aug", int(np.sum(ai))))
-        waves = np.stack([aug(audio_of(paths[j]), g) for j in ai for _ in range(2)])
-        feats = F.normalize(model["encoder"].embed(torch.as_tensor(waves).to(device)), dim=-1)
-        za = model["audio"](feats).view(len(ai), 2, -1)
-        zi = model["image"](pick_views(IMG_VIEWS, ii, model.training).flatten(0, 1)).view(
-            len(ii), 2, -1)
-        return total_loss(model, zi, ii, za, ai)
-    return loss_fn
-
-
-def build(name, s, unfrozen):
-    seed_everything(s)
-    d_aud = VIEWS[name].shape[-1]
-    model = nn.ModuleDict({"image": ProjectionHead(IMG_CLEAN.shape[1], 256, emb_dim, 0.5),
-                           "audio": ProjectionHead(d_aud, 256, emb_dim, 0.5)})
-    if unfrozen:
-        import copy
-
-        model["encoder"] = copy.deepcopy(taggers[name]).train().requires_grad_(True)
-    return model
-
-
-VARIANTS = {  # Table 1 rows: (audio backbone, unfrozen?)
-    "Short-Chunk CNN (frozen)": ("Short-Chunk CNN", False),
-    "Short-Chunk CNN (unfrozen)": ("Short-Chunk CNN", True),
-    "Harmonic CNN (frozen)": ("Harmonic CNN", False),
-    "Harmonic CNN (unfrozen)": ("Harmonic CNN", True),
-    "CLAP (frozen)": ("CLAP", False),
-}
-
-
-def train_variant(variant, s):
-    name, unfrozen = VARIANTS[variant]
-    model = build(name, s, unfrozen)
-    if unfrozen:
-        tr = sampler("train", unfrozen_batches, unfrozen_batch_size, s)
-        va = list(sampler("val", 2, unfrozen_batch_size, 10_000 + s))
-        ep, loss_fn = unfrozen_epochs, unfrozen_loss(name)
-    else:
-        tr = sampler("train", batches_per_epoch, batch_size, s)
-        va = list(sampler("val", 4, batch_size, 10_000 + s))
-        ep, loss_fn = epochs, frozen_loss(name)
-    res = fit(model, loss_fn, tr, va, epochs=ep, lr=lr, optimizer="adamw", seed=s,
-              device=device, progress=False)
-    return res
-
-
 t = time.perf_counter()
-RUNS = {}
-for variant in VARIANTS:
-    for s in seeds:
-        t1 = time.perf_counter()
-        RUNS[variant, s] = train_variant(variant, s)
-    print(f"{encoder_label(variant):28s} best epoch {RUNS[variant, seeds[0]].best_epoch:2d} "
-          f"({(time.perf_counter() - t1):.1f} s per seed)")
+RUNS, report = emo.train_all(EXP, seeds)  # emo.train_variant per Table 1 row and seed
+print("\n".join(report))
 print(f"training: {time.perf_counter() - t:.1f} s")
 
 # %% [markdown]
@@ -520,77 +263,17 @@ print(f"training: {time.perf_counter() - t:.1f} s")
 # (macro), in percent as in the paper.
 
 # %%
-test_img, test_aud = np.flatnonzero(split_img == "test"), np.flatnonzero(split_aud == "test")
-
-
-@torch.no_grad()
-def backbone_windows(variant, s, paths, use):
-    """Backbone embeddings of the ``use`` windows of ``paths``, (len(paths), n_win, d): the
-    cached frozen ones, or those of run (variant, s)'s fine-tuned CNN."""
-    name, unfrozen = VARIANTS[variant]
-    if not unfrozen:
-        return WINDOWS[use, name][torch.as_tensor([WIN_ROW[use, name][p] for p in paths])]
-    cnn, win = RUNS[variant, s].model["encoder"].eval(), taggers[name].input_samples
-    return torch.stack([F.normalize(cnn.embed(torch.as_tensor(windows_of(audio_of(p), win, use))
-                                              .to(device)), dim=-1).cpu() for p in paths])
-
-
-@torch.no_grad()
-def music_embeddings(variant, s, idx):
-    """Joint-space clip embeddings (len(idx), emb_dim): mean of normalised window embeddings."""
-    feats = backbone_windows(variant, s, list(music["audio_path"].iloc[idx]), "retrieval")
-    z = (RUNS[variant, s].model.eval()["audio"](feats.flatten(0, 1))
-         .view(feats.shape[0], feats.shape[1], -1))
-    return F.normalize(z.mean(1), dim=-1)
-
-
-@torch.no_grad()
-def image_embeddings(run, idx):
-    return run.model.eval()["image"](IMG_CLEAN[torch.as_tensor(idx)])
-
-
-DIRECTIONS = ["image→music", "music→image", "image→image", "music→music"]
-
-
-def retrieval(zi, za, li, la):
-    pairs = {"image→music": (zi, za, li, la, False), "music→image": (za, zi, la, li, False),
-             "image→image": (zi, zi, li, li, True), "music→music": (za, za, la, la, True)}
-    out = {}
-    for d, (q, g, lq, lg, intra) in pairs.items():
-        r = metrics.retrieval_scores(q.numpy(), g.numpy(), lq, lg, k=5, exclude_self=intra)
-        out[d] = (100 * r.macro_p_at_k, 100 * r.macro_mrr)
-    return out
-
-
-
 t = time.perf_counter()
-rows, EMB = [], {}
+results1, EMB = emo.table1_results(EXP, RUNS)  # emo.retrieval of every run's test embeddings
+test_img, test_aud = EXP.test_items()
 li, la = images["label"].to_numpy()[test_img], music["label"].to_numpy()[test_aud]
-for (variant, s), run in RUNS.items():
-    zi, za = image_embeddings(run, test_img), music_embeddings(variant, s, test_aud)
-    EMB[variant, s] = (zi, za)
-    for d, (p5, mrr) in retrieval(zi, za, li, la).items():
-        setting = f"encoder={encoder_label(variant)}; direction={d}"
-        rows += [("Table 1", setting, "P@5", s, p5), ("Table 1", setting, "MRR", s, mrr)]
-results1 = pd.DataFrame(rows, columns=["table", "setting", "metric", "seed", "value"])
 print(f"retrieval: {time.perf_counter() - t:.1f} s")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 # trained numbers: checked within tolerance by tests/test_reexecuted_tables.py
-NOTES = ([f"{CLAP_NAME}: a small text–audio contrastive model trained on the emotion world's "
-          "captions in the CLAP role (no CLAP weights offline); its rows are not CLAP and are "
-          "listed apart from the published CLAP rows."] if CLAP_NAME != "CLAP" else []) + (
-    [f"Image encoder: {IMAGE_NAME} in the CLIP role (no CLIP weights offline); its auxiliary "
-     "pre-training targets include the images' latent valence/arousal, an emotion signal that "
-     "generic CLIP features do not receive explicitly."]
-    if IMAGE_NAME != "CLIP" else [])
-UNFROZEN_NOTE = (f"Unfrozen rows: the audio CNN is fine-tuned for {unfrozen_epochs} epoch(s) of "
-                 f"{unfrozen_batches} batches of {unfrozen_batch_size} in this profile "
-                 "(paper: batch 64 until the validation loss stops improving)" + (
-                     ", far too little to converge: these rows show the pipeline, not the method's "
-                     "result." if profile != "paper" else "."))
-table1 = tables.write_paper_table("emoclim_table1", results1, "emoclim2024", DATA_NAME, seeds,
+NOTES, UNFROZEN_NOTE = emo.table_notes(ENC), emo.unfrozen_note(BUDGET)
+table1 = tables.write_paper_table("emoclim_table1", results1, "emoclim2024", DATA.name, seeds,
                                   decimals=2, notes=NOTES + [UNFROZEN_NOTE])
 tables.show(table1, columns=["setting", "metric", "published", "reproduced"])
 
@@ -605,20 +288,9 @@ tables.show(table1, columns=["setting", "metric", "published", "reproduced"])
 # %%
 # NBVAL_IGNORE_OUTPUT
 # trained numbers: checked within tolerance by tests/test_reexecuted_tables.py
-rows = []
-for variant, method in [("Harmonic CNN (frozen)", "Emo-CLIM (HCNN)"),
-                        ("CLAP (frozen)", "Emo-CLIM (CLAP)")]:
-    if CLAP_NAME != "CLAP":
-        method = method.replace("CLAP", CLAP_NAME)
-    setting = f"method={method}; input=Image; dataset=DeepEmotion"
-    for s in seeds:
-        sel = results1[(results1["seed"] == s) & (results1["setting"] ==
-                       f"encoder={encoder_label(variant)}; direction=image→music")]
-        rows += [("Table 2", setting, m, s, float(sel.loc[sel["metric"] == m, "value"].iloc[0]))
-                 for m in ("P@5", "MRR")]
-results2 = pd.DataFrame(rows, columns=["table", "setting", "metric", "seed", "value"])
+results2 = emo.table2_results(results1, ENC, seeds)
 table2 = tables.write_paper_table(
-    "emoclim_table2", results2, "emoclim2024", DATA_NAME, seeds, decimals=2, notes=NOTES + [
+    "emoclim_table2", results2, "emoclim2024", DATA.name, seeds, decimals=2, notes=NOTES + [
         "'dataset=DeepEmotion' in a setting names the paper's row it stands beside; the reproduced "
         "values come from the data named in the header."])
 tables.show(table2, columns=["setting", "metric", "published", "reproduced"])
@@ -638,97 +310,16 @@ tables.show(table2, columns=["setting", "metric", "published", "reproduced"])
 # tags overlap in the paper).
 
 # %%
-tag_index = {t: j for j, t in enumerate(TAG_VOCAB)}
-Y_TAG = np.zeros((len(tag_clips), len(TAG_VOCAB)), dtype=np.float32)
-for i, tags_i in enumerate(tag_clips["tags"]):
-    for tag in tags_i:
-        Y_TAG[i, tag_index[tag]] = 1.0
-tag_split = tag_clips["split"].to_numpy()
-
-
-def tag_head_scores(feats, s):
-    """Train the tagging head on train windows (best val loss) → test clip scores."""
-    n, w, d = feats.shape
-    tr, va, te = (np.flatnonzero(tag_split == x) for x in ("train", "val", "test"))
-    y = torch.as_tensor(Y_TAG)
-    xtr, ytr = feats[tr].reshape(-1, d), y[tr].repeat_interleave(w, 0)
-    g = torch.Generator().manual_seed(s)
-    train_dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xtr, ytr), batch_size=128,
-                                           shuffle=True, generator=g, drop_last=len(xtr) > 128)
-    val_dl = [(feats[va].reshape(-1, d), y[va].repeat_interleave(w, 0))]
-    seed_everything(s)
-    head = MLPClassifier(d, len(TAG_VOCAB))
-    bce = nn.BCEWithLogitsLoss()
-    res = fit(head, lambda m, b: bce(m(b[0]), b[1]), train_dl, val_dl, epochs=tag_epochs, lr=1e-3,
-              optimizer="adamw", seed=s, progress=False)
-    with torch.no_grad():
-        prob = (torch.sigmoid(res.model.eval()(feats[te].reshape(-1, d)))
-                .view(len(te), w, -1).mean(1))
-    return metrics.tagging_auc(Y_TAG[te], prob.numpy())
-
-
-@torch.no_grad()
-def branch_features(variant, s):
-    """Joint-space window embeddings of every tagging clip through the trained audio branch."""
-    feats = backbone_windows(variant, s, TAG_PATHS, "tagging")
-    return RUNS[variant, s].model.eval()["audio"](feats.flatten(0, 1)).view(
-        feats.shape[0], feats.shape[1], -1)
-
-
-@torch.no_grad()
-def supervised_baseline(name):
-    """The pre-trained tagger's own head: mean sigmoid over the tagging windows (test clips)."""
-    cnn, win = taggers[name].eval(), taggers[name].input_samples
-    te = np.flatnonzero(tag_split == "test")
-    prob = np.stack([torch.sigmoid(cnn(torch.as_tensor(windows_of(audio_of(p), win, "tagging"))
-                                       .to(device))).mean(0).cpu().numpy()
-                     for p in tag_clips["audio_path"].iloc[te]])
-    return metrics.tagging_auc(Y_TAG[te], prob)
-
-
 t = time.perf_counter()
-rows = []
-clap_method = "CLAP [13]" if CLAP_NAME == "CLAP" else CLAP_NAME
-for name, method in [("Short-Chunk CNN", "Short-Chunk CNN [16]"),
-                     ("Harmonic CNN", "Harmonic CNN [17]")]:
-    roc, pr = supervised_baseline(name)  # one pre-trained model (world seed)
-    rows += [("Table 3", f"method={method}; pretraining=MT", "ROC-AUC", seed, 100 * roc),
-             ("Table 3", f"method={method}; pretraining=MT", "PR-AUC", seed, 100 * pr)]
-clap_feats = backbone_windows("CLAP (frozen)", None, TAG_PATHS, "tagging")
-for s in seeds:
-    roc, pr = tag_head_scores(clap_feats, s)
-    rows += [("Table 3", f"method={clap_method}; pretraining=SSL", "ROC-AUC", s, 100 * roc),
-             ("Table 3", f"method={clap_method}; pretraining=SSL", "PR-AUC", s, 100 * pr)]
-for variant, method, pre in [("Harmonic CNN (frozen)", "Emo-CLIM (HCNN)", "MT → SupCon"),
-                             ("Harmonic CNN (unfrozen)", "Emo-CLIM (HCNN unfrozen)", "MT → SupCon"),
-                             ("CLAP (frozen)", "Emo-CLIM (CLAP)", "SSL → SupCon")]:
-    if CLAP_NAME != "CLAP":
-        method = method.replace("CLAP", CLAP_NAME)
-    for s in seeds:
-        roc, pr = tag_head_scores(branch_features(variant, s), s)
-        rows += [("Table 3", f"method={method}; pretraining={pre}", "ROC-AUC", s, 100 * roc),
-                 ("Table 3", f"method={method}; pretraining={pre}", "PR-AUC", s, 100 * pr)]
-results3 = pd.DataFrame(rows, columns=["table", "setting", "metric", "seed", "value"])
+results3 = emo.table3_results(EXP, RUNS, seeds)  # baselines' own heads; emo.tag_head_scores probes
 print(f"tagging: {time.perf_counter() - t:.1f} s")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 # trained numbers: checked within tolerance by tests/test_reexecuted_tables.py
 table3 = tables.write_paper_table(
-    "emoclim_table3", results3, "emoclim2024", DATA_NAME, sorted(set(seeds) | {seed}), decimals=2,
-    notes=([f"Supervised baselines: the pre-trained taggers' own heads, one model each (world "
-            f"seed {seed}); the other rows: mean ± std over training seeds {seeds}.",
-            "Tagging here uses the same clips and tags (mood tags included) that pre-trained "
-            "the taggers, and the SupCon heads were trained on the clips' emotion labels; the "
-            "paper tags MagnaTagATune, a dataset none of its models was trained on."]
-           if world is not None else
-           ["Supervised baselines: the heads of the loaded tagger checkpoints "
-            f"({', '.join(Path(p).name for p in audio_checkpoints.values())}), one model each; "
-            f"the other rows: mean ± std over training seeds {seeds}.",
-            f"Tagging: {len(tag_clips)} MagnaTagATune clips with {len(TAG_VOCAB)} tags; "
-            "whether the checkpoints saw these clips in training depends on where they "
-            "come from."])
-          + NOTES + [UNFROZEN_NOTE])
+    "emoclim_table3", results3, "emoclim2024", DATA.name, sorted(set(seeds) | {seed}), decimals=2,
+    notes=emo.table3_notes(EXP, seeds, audio_checkpoints) + NOTES + [UNFROZEN_NOTE])
 tables.show(table3, columns=["setting", "metric", "published", "reproduced", "seeds"])
 
 # %% [markdown]
@@ -752,11 +343,11 @@ def paper(setting, metric):
 
 chance = 100 / len(CLASSES)
 print(f"chance P@5 with {len(CLASSES)} balanced classes: {chance:.1f} %")
-for variant in VARIANTS:
-    p5 = [mean_of(results1, f"encoder={encoder_label(variant)}; direction={d}", "P@5")
-          for d in DIRECTIONS]
-    print(f"{encoder_label(variant):50s} P@5 "
-          + "  ".join(f"{d} {v:5.1f}" for d, v in zip(DIRECTIONS, p5))
+for variant in emo.VARIANTS:
+    p5 = [mean_of(results1, f"encoder={ENC.label(variant)}; direction={d}", "P@5")
+          for d in emo.DIRECTIONS]
+    print(f"{ENC.label(variant):50s} P@5 "
+          + "  ".join(f"{d} {v:5.1f}" for d, v in zip(emo.DIRECTIONS, p5))
           + f"  -> above chance in {sum(v > chance for v in p5)}/4 directions")
 HC, SC = ("encoder=Harmonic CNN (frozen); direction=image→music",
           "encoder=Short-Chunk CNN (frozen); direction=image→music")
@@ -765,10 +356,10 @@ print(f"image→music P@5, frozen: Harmonic CNN {hc:.1f} vs Short-Chunk CNN {sc:
       f"(paper: {paper(HC, 'P@5'):.2f} vs {paper(SC, 'P@5'):.2f})")
 SUP, EMO = ("method=Harmonic CNN [17]; pretraining=MT",
             "method=Emo-CLIM (HCNN); pretraining=MT → SupCon")
-sup, emo = mean_of(results3, SUP, "ROC-AUC"), mean_of(results3, EMO, "ROC-AUC")
-same = (sup > emo) == (paper(SUP, "ROC-AUC") > paper(EMO, "ROC-AUC"))
-print(f"tagging ROC-AUC: supervised Harmonic CNN {sup:.1f} vs Emo-CLIM (HCNN) {emo:.1f} (paper: "
-      f"{paper(SUP, 'ROC-AUC'):.2f} vs {paper(EMO, 'ROC-AUC'):.2f}) -> "
+sup, emo_auc = mean_of(results3, SUP, "ROC-AUC"), mean_of(results3, EMO, "ROC-AUC")
+same = (sup > emo_auc) == (paper(SUP, "ROC-AUC") > paper(EMO, "ROC-AUC"))
+print(f"tagging ROC-AUC: supervised Harmonic CNN {sup:.1f} vs Emo-CLIM (HCNN) {emo_auc:.1f} "
+      f"(paper: {paper(SUP, 'ROC-AUC'):.2f} vs {paper(EMO, 'ROC-AUC'):.2f}) -> "
       f"{'same order as' if same else 'reverse of'} the paper")
 
 # %% [markdown]
@@ -809,12 +400,12 @@ plt.show()
 q = int(np.flatnonzero(li == "sad")[0]) if "sad" in set(li) else 0
 top = torch.argsort(za @ zi[q], descending=True)[:5].numpy()
 fig, axes = plt.subplots(1, 6, figsize=(15, 2.8), gridspec_kw={"width_ratios": [1.1] + [1.6] * 5})
-axes[0].imshow(load_images([images["image_path"].iloc[test_img[q]]], IMG_SIZE)[0]
+axes[0].imshow(load_images([images["image_path"].iloc[test_img[q]]], FEATS.img_size)[0]
                .permute(1, 2, 0).numpy())
 axes[0].set(title=f"query image\n({images['label'].iloc[test_img[q]]})", xticks=[], yticks=[])
 for ax, j in zip(axes[1:], top):
     row = music.iloc[test_aud[j]]
-    ax.imshow(log_mel(audio_of(row["audio_path"]), SR, n_mels=64), origin="lower", aspect="auto",
+    ax.imshow(log_mel(READER(row["audio_path"]), DATA.sr, n_mels=64), origin="lower", aspect="auto",
               cmap="magma")
     ok = "✓" if row["label"] == li[q] else "✗"
     ax.set(title=f"{row['label']} {ok}", xticks=[], yticks=[])
@@ -828,14 +419,15 @@ plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-fig, axes = plt.subplots(1, len(VARIANTS), figsize=(3.2 * len(VARIANTS), 2.8), sharey=False)
-for ax, variant in zip(axes, VARIANTS):
+fig, axes = plt.subplots(1, len(emo.VARIANTS), figsize=(3.2 * len(emo.VARIANTS), 2.8),
+                         sharey=False)
+for ax, variant in zip(axes, emo.VARIANTS):
     run = RUNS[variant, seeds[0]]
     h = run.history
     ax.plot(h["epoch"], h["train_loss"], marker=".", label="train")
     ax.plot(h["epoch"], h["val_loss"], marker=".", label="val")
     ax.axvline(run.best_epoch, color="grey", ls="--", lw=0.8)
-    ax.set(title=encoder_label(variant), xlabel="epoch")
+    ax.set(title=ENC.label(variant), xlabel="epoch")
 axes[0].set_ylabel("L_total")
 axes[0].legend()
 plots.save_figure(fig, "emoclim_training_curves.png")
