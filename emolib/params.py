@@ -553,6 +553,7 @@ def _check_emoclim2024(p: Mapping[str, Any]) -> None:
     _positives(p, "epochs batches_per_epoch n_views unfrozen_epochs unfrozen_batches "
                   "unfrozen_batch_size tag_epochs", integer=True, allow_none=True)
     _positives(p, "lr", allow_none=True)
+    check_positive("weight_decay", p["weight_decay"], allow_zero=True)
     check_sizes("pretrain_epochs", p["pretrain_epochs"], length=3, allow_none=True)
 
 

@@ -70,6 +70,8 @@ epochs = None  # head training epochs (None: quick 4, default 10, paper 15)
 batches_per_epoch = None  # (None: quick 8, default 10, paper 100)
 batch_size = 64  # paper 64
 lr = None  # AdamW learning rate (None: quick/default 1e-3 for their short schedules, paper 1e-4)
+weight_decay = 0.01  # AdamW weight decay of heads, fine-tuning and tagging probes (official
+#                       code: PyTorch's default, 0.01)
 n_views = None  # cached augmented views per item for frozen encoders
 #                 (None: quick 2, default 2, paper 8)
 unfrozen_epochs = None  # fine-tuning epochs of unfrozen CNNs (None: quick 1, default 1, paper 15)
@@ -113,7 +115,8 @@ BUDGET = emo.budget(profile, epochs=epochs, batches_per_epoch=batches_per_epoch,
                     batch_size=batch_size, lr=lr, n_views=n_views,
                     unfrozen_epochs=unfrozen_epochs, unfrozen_batches=unfrozen_batches,
                     unfrozen_batch_size=unfrozen_batch_size, tag_epochs=tag_epochs,
-                    pretrain_epochs=pretrain_epochs)  # every profile-dependent size, decoded once
+                    pretrain_epochs=pretrain_epochs,
+                    weight_decay=weight_decay)  # every profile-dependent size, decoded once
 print(f"emolib {emolib.__version__} | python {platform.python_version()}"
       f" | torch {torch.__version__} | numpy {np.__version__} | pandas {pd.__version__}")
 print(f"seed={seed} seeds={seeds} profile={profile} device={device} data_root={data_root}")
@@ -241,8 +244,9 @@ print({k: f"{float(v):.4f}" for k, v in terms.items()})
 # each of the 64 music slots draws a class uniformly, then an item of that class
 # (`augment.BalancedUnpairedSampler`); every item enters with **two augmented views**
 # flattened into the batch (the other view counts as a positive). AdamW (paper: lr 1e-4;
-# the default profile's short schedule uses `lr` = 1e-3); the checkpoint with the lowest
-# validation loss is kept.
+# the default profile's short schedule uses `lr` = 1e-3) with weight decay 0.01
+# (`weight_decay`: the official code builds AdamW with PyTorch's default); the checkpoint
+# with the lowest validation loss is kept.
 #
 # *Frozen* variants train only the two heads on the cached views. *Unfrozen* variants
 # fine-tune the audio CNN too: each step crops and noises the waveforms afresh.
@@ -301,8 +305,9 @@ tables.show(table2, columns=["setting", "metric", "published", "reproduced"])
 # The trained audio branch (encoder + projection, frozen) embeds every clip as
 # *non-overlapping* windows of the encoder's input length (the official tagging code's
 # chunking; retrieval uses 75 % overlap); a small head Linear(128→128) → BatchNorm → ReLU →
-# Linear(128→n_tags) is trained with binary cross-entropy (AdamW 1e-3, batch 128) on the
-# training clips' windows (the official code draws a random crop per clip and step instead);
+# Linear(128→n_tags) is trained with binary cross-entropy (AdamW 1e-3, weight decay 0.01,
+# batch 128) on the training clips' windows (the official code draws a random crop per clip
+# and step instead);
 # a clip's score is the mean sigmoid over its windows; macro ROC-AUC and PR-AUC over tags
 # (`metrics.tagging_auc`).
 # Supervised baselines: the pre-trained taggers' own heads. The world's music table plays

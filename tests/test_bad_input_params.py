@@ -340,6 +340,8 @@ BAD_NOTEBOOK = [
     ("02_emoclim2024", {"audio_checkpoints": {"resnet": "x.pt"}}, ValueError, "'resnet'"),
     ("02_emoclim2024", {"pretrain_epochs": (1, 2)}, ValueError, "pretrain_epochs=(1, 2)"),
     ("02_emoclim2024", {"temperature": 0}, ValueError, "temperature=0"),
+    ("02_emoclim2024", {"weight_decay": -0.01}, ValueError, "weight_decay=-0.01"),
+    ("02_emoclim2024", {"weight_decay": True}, ValueError, "weight_decay=True"),
     ("02_emoclim2024", {"clip_path": "/nonexistent/clip"}, FileNotFoundError, "clip_path="),
     ("03_chowdhury2023", {"train_unit": "answers"}, ValueError, "train_unit='answers'"),
     ("03_chowdhury2023", {"query_unit": "aggregated"}, ValueError, "query_unit='aggregated'"),

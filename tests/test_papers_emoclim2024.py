@@ -24,7 +24,8 @@ def test_budget_decodes_each_profile():
     assert (p.unfrozen_epochs, p.unfrozen_batches, p.unfrozen_batch_size) == (15, 100, 64)
     assert (q.tag_epochs, d.tag_epochs, p.tag_epochs) == (10, 20, 100)
     assert d.pretrain_epochs == (4, 3, 2) and p.pretrain_epochs == (20, 100, 100)
-    assert d.summary() == ("epochs=10x10 batch=64 lr=0.001 views=2 unfrozen=1x4x16 "
+    assert d.weight_decay == 0.01
+    assert d.summary() == ("epochs=10x10 batch=64 lr=0.001 wd=0.01 views=2 unfrozen=1x4x16 "
                            "tag_epochs=20")
 
 
@@ -150,3 +151,29 @@ def test_table2_takes_the_image_to_music_rows():
     got = t2.set_index(["setting", "metric", "seed"])["value"]
     assert got["method=Emo-CLIM (HCNN); input=Image; dataset=DeepEmotion", "MRR", 1] == 51.0
     assert got["method=Emo-CLIM (CLAP-style); input=Image; dataset=DeepEmotion", "P@5", 0] == 30.0
+
+
+def test_adamw_weight_decay_reaches_the_optimisers(monkeypatch):
+    """The heads (train_variant) and the tagging probe (tag_head_scores) train with AdamW and
+    the budget's weight decay (official code: PyTorch's default 0.01), not plain Adam."""
+    made = []
+
+    class Recording(torch.optim.AdamW):
+        def __init__(self, params, **kwargs):
+            super().__init__(params, **kwargs)
+            made.append([g["weight_decay"] for g in self.param_groups])
+
+    monkeypatch.setattr(torch.optim, "AdamW", Recording)
+    exp = _tiny_experiment()
+    assert exp.bud.weight_decay == emo.WEIGHT_DECAY == 0.01
+    emo.train_variant(exp, "Harmonic CNN (frozen)", 0)
+    assert made == [[0.01]]
+    feats = torch.randn(len(exp.data.music), 2, 4)
+    cls = np.array([emo.CLASSES.index(c) for c in exp.data.music["label"]])
+    y = np.stack([cls % 2 == 0, cls % 3 == 0], axis=1).astype(np.float32)  # both in test
+    emo.tag_head_scores(feats, y, exp.data.music["split"].to_numpy(), 0, epochs=1,
+                        weight_decay=0.05)
+    assert made[-1] == [0.05]
+    exp.bud = emo.budget("quick", epochs=1, batches_per_epoch=1, batch_size=8, weight_decay=0.0)
+    emo.train_variant(exp, "Harmonic CNN (frozen)", 0)
+    assert made[-1] == [0.0]

@@ -53,7 +53,8 @@ from emolib.train import FitResult, fit, params_key
 
 prime_librosa()  # librosa's numba kernels, compiled by one process at a time
 
-__all__ = ["MAP", "CLASSES", "PROFILES", "ENCODERS", "VARIANTS", "DIRECTIONS", "OVERLAP",
+__all__ = ["MAP", "CLASSES", "PROFILES", "WEIGHT_DECAY", "ENCODERS", "VARIANTS", "DIRECTIONS",
+           "OVERLAP",
            "Budget", "budget", "Data", "load_data", "ClipReader", "Encoders", "load_encoders",
            "backbone", "windows_of", "embed_groups", "Features", "compute_features",
            "Experiment", "make_experiment", "sampler", "pick_views", "total_loss",
@@ -80,6 +81,9 @@ VARIANTS: dict[str, tuple[str, bool]] = {
     "CLAP (frozen)": ("CLAP", False),
 }
 DIRECTIONS = ("image→music", "music→image", "image→image", "music→music")
+#: AdamW's weight decay in the official code: it builds ``torch.optim.AdamW`` without setting
+#: it, i.e. PyTorch's default (``../shared/papers/official_code_notes.md``).
+WEIGHT_DECAY = 0.01
 #: Window overlap of each evaluation (official code): 75 % for retrieval, none for tagging.
 OVERLAP: dict[str, float] = {"retrieval": 0.75, "tagging": 0.0}
 
@@ -96,7 +100,9 @@ class Budget:
     per item; an unfrozen variant fine-tunes its CNN for ``unfrozen_epochs`` x
     ``unfrozen_batches`` batches of ``unfrozen_batch_size``; ``tag_epochs`` train the
     tagging heads; ``pretrain_epochs`` the world pre-training of the stand-in image CNN,
-    Short-Chunk CNN and Harmonic CNN.
+    Short-Chunk CNN and Harmonic CNN; ``weight_decay`` AdamW's decoupled weight decay of the
+    heads, fine-tuned CNNs and tagging probes (the official code builds AdamW with PyTorch's
+    default, 0.01).
     """
 
     profile: str
@@ -110,25 +116,29 @@ class Budget:
     unfrozen_batch_size: int
     tag_epochs: int
     pretrain_epochs: tuple[int, int, int]
+    weight_decay: float = WEIGHT_DECAY
 
     def summary(self) -> str:
         """The one line the notebook prints."""
         return (f"epochs={self.epochs}x{self.batches_per_epoch} batch={self.batch_size} "
-                f"lr={self.lr:g} views={self.n_views} unfrozen={self.unfrozen_epochs}x"
-                f"{self.unfrozen_batches}x{self.unfrozen_batch_size} tag_epochs={self.tag_epochs}")
+                f"lr={self.lr:g} wd={self.weight_decay:g} views={self.n_views} "
+                f"unfrozen={self.unfrozen_epochs}x{self.unfrozen_batches}x"
+                f"{self.unfrozen_batch_size} tag_epochs={self.tag_epochs}")
 
 
 def budget(profile: str, *, epochs: int | None = None, batches_per_epoch: int | None = None,
            batch_size: int = 64, lr: float | None = None, n_views: int | None = None,
            unfrozen_epochs: int | None = None, unfrozen_batches: int | None = None,
            unfrozen_batch_size: int | None = None, tag_epochs: int | None = None,
-           pretrain_epochs: Sequence[int] | None = None) -> Budget:
+           pretrain_epochs: Sequence[int] | None = None,
+           weight_decay: float = WEIGHT_DECAY) -> Budget:
     """The :class:`Budget` of ``profile``; a parameter that is not None overrides it.
 
     quick / default / paper: head epochs 4 / 10 / 15 of 8 / 10 / 100 batches; lr 1e-3 /
     1e-3 / 1e-4 (the paper's; the short schedules need the larger one); views 2 / 2 / 8;
     fine-tuning 1x2x16 / 1x4x16 / 15x100x64; tagging epochs 10 / 20 / 100; pre-training
-    (image CNN, Short-Chunk CNN, Harmonic CNN) (2, 2, 1) / (4, 3, 2) / (20, 100, 100).
+    (image CNN, Short-Chunk CNN, Harmonic CNN) (2, 2, 1) / (4, 3, 2) / (20, 100, 100);
+    AdamW weight decay 0.01 in every profile (the official code's, PyTorch's default).
     Notebook: 02_emoclim2024.
     """
     if profile not in PROFILES:
@@ -147,7 +157,8 @@ def budget(profile: str, *, epochs: int | None = None, batches_per_epoch: int | 
                   unfrozen_batch_size=pick(unfrozen_batch_size, (16, 16, 64)),
                   tag_epochs=pick(tag_epochs, (10, 20, 100)),
                   pretrain_epochs=tuple(pick(pretrain_epochs,
-                                             ((2, 2, 1), (4, 3, 2), (20, 100, 100)))))
+                                             ((2, 2, 1), (4, 3, 2), (20, 100, 100)))),
+                  weight_decay=weight_decay)
 
 
 # --------------------------------------------------------------------------------------
@@ -560,8 +571,8 @@ def train_variant(exp: Experiment, variant: str, s: int) -> FitResult:
         tr = sampler(exp, "train", bud.batches_per_epoch, bud.batch_size, s)
         va = list(sampler(exp, "val", 4, bud.batch_size, 10_000 + s))
         ep, loss_fn = bud.epochs, frozen_loss(exp, name)
-    return fit(model, loss_fn, tr, va, epochs=ep, lr=bud.lr, optimizer="adamw", seed=s,
-               device=exp.device, progress=False)
+    return fit(model, loss_fn, tr, va, epochs=ep, lr=bud.lr, optimizer="adamw",
+               weight_decay=bud.weight_decay, seed=s, device=exp.device, progress=False)
 
 
 def train_all(exp: Experiment, seeds: Sequence[int], variants: Iterable[str] = VARIANTS
@@ -692,8 +703,9 @@ def _tag_loaders(feats: torch.Tensor, y: torch.Tensor, split: np.ndarray, s: int
 
 
 def tag_head_scores(feats: torch.Tensor, y_tag: np.ndarray, split: np.ndarray, s: int,
-                    epochs: int) -> tuple[float, float]:
-    """Train the tagging head (Linear → BatchNorm → ReLU → Linear, BCE, AdamW 1e-3) on the
+                    epochs: int, weight_decay: float = WEIGHT_DECAY) -> tuple[float, float]:
+    """Train the tagging head (Linear → BatchNorm → ReLU → Linear, BCE, AdamW 1e-3 with
+    ``weight_decay``) on the
     training clips' windows, keep the best validation loss → macro (ROC-AUC, PR-AUC) of the
     test clips' mean window sigmoid. Notebook: 02_emoclim2024."""
     n, w, d = feats.shape
@@ -702,7 +714,7 @@ def tag_head_scores(feats: torch.Tensor, y_tag: np.ndarray, split: np.ndarray, s
     head = MLPClassifier(d, y_tag.shape[1])
     bce = nn.BCEWithLogitsLoss()
     res = fit(head, lambda m, b: bce(m(b[0]), b[1]), train_dl, val_dl, epochs=epochs, lr=1e-3,
-              optimizer="adamw", seed=s, progress=False)
+              optimizer="adamw", weight_decay=weight_decay, seed=s, progress=False)
     te = np.flatnonzero(split == "test")
     with torch.no_grad():
         prob = (torch.sigmoid(res.model.eval()(feats[te].reshape(-1, d)))
@@ -751,7 +763,7 @@ def table3_results(exp: Experiment, runs: Mapping, seeds: Sequence[int]) -> pd.D
     tagging probe. Notebook: 02_emoclim2024."""
     y_tag = tag_targets(exp.data.tag_clips, exp.data.tag_vocab)
     split = exp.data.tag_clips["split"].to_numpy()
-    epochs, rows = exp.bud.tag_epochs, []
+    epochs, wd, rows = exp.bud.tag_epochs, exp.bud.weight_decay, []
     for name, method in [("Short-Chunk CNN", "Short-Chunk CNN [16]"),
                          ("Harmonic CNN", "Harmonic CNN [17]")]:
         rows += _auc_rows(method, "MT", exp.seed, *supervised_baseline(exp, name, y_tag))
@@ -760,11 +772,11 @@ def table3_results(exp: Experiment, runs: Mapping, seeds: Sequence[int]) -> pd.D
     clap_method = "CLAP [13]" if exp.enc.clap_name == "CLAP" else exp.enc.clap_name
     for s in seeds:
         rows += _auc_rows(clap_method, "SSL", s, *tag_head_scores(clap_feats, y_tag, split, s,
-                                                                  epochs))
+                                                                  epochs, wd))
     for variant, method, pre in TABLE3_EMOCLIM:
         for s in seeds:
             rows += _auc_rows(exp.enc.label(method), pre, s, *tag_head_scores(
-                branch_features(exp, runs, variant, s), y_tag, split, s, epochs))
+                branch_features(exp, runs, variant, s), y_tag, split, s, epochs, wd))
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
