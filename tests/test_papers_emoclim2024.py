@@ -92,7 +92,8 @@ def _tiny_experiment(n_per_class: int = 6, d_img: int = 5, d_aud: int = 7) -> em
     images = pd.DataFrame(rows, columns=["label", "split"]).assign(
         item_id=lambda d: [f"i{k}" for k in range(len(d))])
     music = pd.DataFrame(rows, columns=["label", "split"]).assign(
-        audio_path=lambda d: [f"m{k}.wav" for k in range(len(d))])
+        audio_path=lambda d: [f"m{k}.wav" for k in range(len(d))],
+        item_id=lambda d: [f"m{k}" for k in range(len(d))])
     data = emo.Data(images, music, music.assign(tags=[[]] * len(music)), [], "tiny")
     g = torch.Generator().manual_seed(0)
     test = list(music.loc[music["split"] == "test", "audio_path"])
@@ -128,7 +129,7 @@ def test_train_and_evaluate_a_frozen_variant():
     for a, b in zip(run.model.state_dict().values(), again.model.state_dict().values()):
         assert torch.equal(a, b)  # same seed, same weights
     runs = {("Harmonic CNN (frozen)", 0): run}
-    results, emb = emo.table1_results(exp, runs)
+    results, emb, items = emo.table1_results(exp, runs)
     assert set(results["metric"]) == {"P@5", "MRR"} and len(results) == 8
     zi, za = emb["Harmonic CNN (frozen)", 0]
     assert zi.shape == (len(emo.CLASSES), 4) and za.shape == (len(emo.CLASSES), 4)
@@ -139,6 +140,16 @@ def test_train_and_evaluate_a_frozen_variant():
                   & (results["metric"] == "P@5")]
     assert float(row["value"].iloc[0]) == pytest.approx(100 * direct.macro_p_at_k)
     torch.testing.assert_close(za.norm(dim=1), torch.ones(len(za)))
+    # the per-query rows average (per class, then over classes) to the table's values
+    from emolib import claims
+
+    claims.check_item_results(items)
+    for (setting, metric), grp in items.groupby(["setting", "metric"]):
+        macro = grp.groupby("stratum")["value"].mean().mean()
+        want = results[(results["setting"] == setting) & (results["metric"] == metric)]
+        assert macro == pytest.approx(float(want["value"].iloc[0]))
+    assert set(items.loc[items["setting"].str.endswith("image→music"), "item"]) == set(
+        exp.data.images.loc[exp.data.images["split"] == "test", "item_id"])
 
 
 def test_table2_takes_the_image_to_music_rows():
@@ -177,3 +188,23 @@ def test_adamw_weight_decay_reaches_the_optimisers(monkeypatch):
     exp.bud = emo.budget("quick", epochs=1, batches_per_epoch=1, batch_size=8, weight_decay=0.0)
     emo.train_variant(exp, "Harmonic CNN (frozen)", 0)
     assert made[-1] == [0.0]
+
+
+def test_claims_for_run_names_the_clap_role_and_notes_why_not_run():
+    enc = emo.Encoders(None, "x", {}, None, "CLAP-style (world)")
+    rows = pd.DataFrame({"id": ["a", "b"], "metric": ["P@5", "ROC-AUC"],
+                         "setting_a": ["encoder=CLAP (frozen); direction=image→music",
+                                       "method=Emo-CLIM (CLAP); pretraining=SSL → SupCon"],
+                         "setting_b": ["encoder=Harmonic CNN (frozen); direction=image→music",
+                                       "method=Harmonic CNN [17]; pretraining=MT"]})
+    got = emo.claims_for_run(rows, enc)
+    assert got["setting_a"].tolist() == [
+        "encoder=CLAP-style (world) (frozen); direction=image→music",
+        "method=Emo-CLIM (CLAP); pretraining=SSL → SupCon"]  # only encoder= settings renamed
+    assert rows["setting_a"].iloc[0].startswith("encoder=CLAP (frozen)")  # input untouched
+    table = got.assign(verdict=["holds", "not run"], note=["", "no rows"])
+    noted = emo.not_run_notes(table)
+    assert noted["note"].iloc[0] == ""
+    assert "over tags" in noted["note"].iloc[1]
+    table.loc[1, ["metric", "setting_b"]] = ["P@5", "method=[7] V-A Regression; input=Text"]
+    assert "different query sets" in emo.not_run_notes(table)["note"].iloc[1]

@@ -59,7 +59,8 @@ __all__ = ["MAP", "CLASSES", "PROFILES", "WEIGHT_DECAY", "ENCODERS", "VARIANTS",
            "backbone", "windows_of", "embed_groups", "Features", "compute_features",
            "Experiment", "make_experiment", "sampler", "pick_views", "total_loss",
            "frozen_loss", "unfrozen_loss", "build_model", "train_variant", "train_all",
-           "backbone_windows", "music_embeddings", "image_embeddings", "retrieval",
+           "backbone_windows", "music_embeddings", "image_embeddings", "direction_scores",
+           "retrieval", "claims_for_run", "not_run_notes",
            "table1_results", "table2_results", "tag_targets", "tag_head_scores",
            "branch_features", "supervised_baseline", "table3_results", "table_notes",
            "unfrozen_note", "table3_notes", "RESULT_COLUMNS", "TABLE3_EMOCLIM"]
@@ -626,38 +627,62 @@ def image_embeddings(exp: Experiment, run: FitResult, idx: np.ndarray) -> torch.
     return run.model.eval()["image"](exp.feats.img_clean[torch.as_tensor(idx)])
 
 
-def retrieval(zi: torch.Tensor, za: torch.Tensor, li: np.ndarray, la: np.ndarray
-              ) -> dict[str, tuple[float, float]]:
-    """Macro P@5 and MRR in percent of the four directions (intra-modal: the query itself
-    excluded). Notebook: 02_emoclim2024."""
+def direction_scores(zi: torch.Tensor, za: torch.Tensor, li: np.ndarray, la: np.ndarray
+                     ) -> dict[str, metrics.RetrievalResult]:
+    """:func:`emolib.metrics.retrieval_scores` (k = 5) of the four directions; intra-modal
+    queries are excluded from their own gallery. Notebook: 02_emoclim2024."""
     pairs = {"image→music": (zi, za, li, la, False), "music→image": (za, zi, la, li, False),
              "image→image": (zi, zi, li, li, True), "music→music": (za, za, la, la, True)}
-    out = {}
-    for d, (q, g, lq, lg, intra) in pairs.items():
-        r = metrics.retrieval_scores(q.numpy(), g.numpy(), lq, lg, k=5, exclude_self=intra)
-        out[d] = (100 * r.macro_p_at_k, 100 * r.macro_mrr)
-    return out
+    return {d: metrics.retrieval_scores(q.numpy(), g.numpy(), lq, lg, k=5, exclude_self=intra)
+            for d, (q, g, lq, lg, intra) in pairs.items()}
+
+
+def retrieval(zi: torch.Tensor, za: torch.Tensor, li: np.ndarray, la: np.ndarray
+              ) -> dict[str, tuple[float, float]]:
+    """Macro P@5 and MRR in percent of the four directions (:func:`direction_scores`).
+    Notebook: 02_emoclim2024."""
+    return {d: (100 * r.macro_p_at_k, 100 * r.macro_mrr)
+            for d, r in direction_scores(zi, za, li, la).items()}
 
 
 RESULT_COLUMNS = ["table", "setting", "metric", "seed", "value"]
 
 
+def _query_rows(setting: str, s: int, ids: np.ndarray, r: metrics.RetrievalResult
+                ) -> pd.DataFrame:
+    """One run's per-query P@5 and reciprocal rank (percent) in one direction."""
+    per = r.per_query
+    return pd.concat([pd.DataFrame({"setting": setting, "metric": metric, "item": ids,
+                                    "stratum": per["label"].to_numpy(), "seed": int(s),
+                                    "value": 100 * per[col].to_numpy(dtype=float)})
+                      for metric, col in (("P@5", "p_at_k"), ("MRR", "reciprocal_rank"))],
+                     ignore_index=True)
+
+
 def table1_results(exp: Experiment, runs: Mapping[tuple[str, int], FitResult]
-                   ) -> tuple[pd.DataFrame, dict[tuple[str, int], tuple[torch.Tensor, ...]]]:
-    """Table 1's rows (macro P@5 / MRR per variant, direction and seed) and the test
-    embeddings of every run. Notebook: 02_emoclim2024."""
+                   ) -> tuple[pd.DataFrame, dict[tuple[str, int], tuple[torch.Tensor, ...]],
+                              pd.DataFrame]:
+    """Table 1's rows (macro P@5 / MRR per variant, direction and seed), the test
+    embeddings of every run, and the per-query results the claims bootstrap resamples
+    (:data:`emolib.claims.ITEM_COLUMNS`; item = the query's item id, stratum = its label).
+    Notebook: 02_emoclim2024."""
     test_img, test_aud = exp.test_items()
     li = exp.data.images["label"].to_numpy()[test_img]
     la = exp.data.music["label"].to_numpy()[test_aud]
-    rows, emb = [], {}
+    ids = {"image": exp.data.images["item_id"].to_numpy()[test_img],
+           "music": exp.data.music["item_id"].to_numpy()[test_aud]}
+    rows, emb, items = [], {}, []
     for (variant, s), run in runs.items():
         zi = image_embeddings(exp, run, test_img)
         za = music_embeddings(exp, runs, variant, s, test_aud)
         emb[variant, s] = (zi, za)
-        for d, (p5, mrr) in retrieval(zi, za, li, la).items():
+        for d, r in direction_scores(zi, za, li, la).items():
             setting = f"encoder={exp.enc.label(variant)}; direction={d}"
-            rows += [("Table 1", setting, "P@5", s, p5), ("Table 1", setting, "MRR", s, mrr)]
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS), emb
+            rows += [("Table 1", setting, "P@5", s, 100 * r.macro_p_at_k),
+                     ("Table 1", setting, "MRR", s, 100 * r.macro_mrr)]
+            items.append(_query_rows(setting, s, ids[d.split("→")[0]], r))
+    return (pd.DataFrame(rows, columns=RESULT_COLUMNS), emb,
+            pd.concat(items, ignore_index=True))
 
 
 def table2_results(results1: pd.DataFrame, enc: Encoders, seeds: Sequence[int]) -> pd.DataFrame:
@@ -825,3 +850,38 @@ def table3_notes(exp: Experiment, seeds: Sequence[int],
             f"Tagging: {len(exp.data.tag_clips)} MagnaTagATune clips with "
             f"{len(exp.data.tag_vocab)} tags; whether the checkpoints saw these clips in "
             "training depends on where they come from."]
+
+
+# --------------------------------------------------------------------------------------
+# claims
+# --------------------------------------------------------------------------------------
+def claims_for_run(claim_rows: pd.DataFrame, enc: Encoders) -> pd.DataFrame:
+    """The claims file with its settings named as this run's rows: "CLAP" becomes the
+    CLAP-role stand-in's label offline (the claim text and the published values stay the
+    paper's). Notebook: 02_emoclim2024."""
+    out = claim_rows.copy()
+    for col in ("setting_a", "setting_b"):
+        out[col] = [enc.label(v) if v.startswith("encoder=") else v for v in out[col]]
+    return out
+
+
+#: Why a claim has no per-item test here (by the start of its setting or its metric).
+NOT_RUN_WHY = {
+    "method=[7]": "A (image queries) and B (Won et al.'s text queries) rank different query "
+                  "sets: no paired bootstrap; notebook 01 tests [7] on the world",
+    "AUC": "macro ROC-/PR-AUC is computed over tags, not a mean over test items: no per-item "
+           "bootstrap (Table 3 gives mean ± s.d. over training seeds)",
+}
+
+
+def not_run_notes(claims_table: pd.DataFrame) -> pd.DataFrame:
+    """Fill the ``note`` of each "not run" claim with why it has no per-item test here
+    (:data:`NOT_RUN_WHY`). Notebook: 02_emoclim2024."""
+    out = claims_table.copy()
+    for i, r in out.iterrows():
+        if r["verdict"] != "not run":
+            continue
+        why = [text for key, text in NOT_RUN_WHY.items()
+               if key in r["metric"] or str(r["setting_b"]).startswith(key)]
+        out.at[i, "note"] = why[0] if why else r["note"]
+    return out
