@@ -372,6 +372,13 @@ for r in CLAIMS.itertuples():
         print(f"- {r.verdict:10s} {r.id}: A {r.world_a:.1f} vs B {r.world_b:.1f}, "
               f"Δ {r.delta:+.1f} [{r.ci_low:+.1f}, {r.ci_high:+.1f}] "
               f"(paper Δ {r.published_delta:+.2f})")
+UNF = CLAIMS["setting_a"].str.contains("(unfrozen)", regex=False) & (BUDGET.profile != "paper")
+if UNF.any():  # the unfrozen rows of this profile are a pipeline check (see the table notes)
+    print(f"{UNF.sum()} of these verdicts compare a CNN fine-tuned for {BUDGET.unfrozen_epochs} "
+          f"epoch(s) of {BUDGET.unfrozen_batches} batches of {BUDGET.unfrozen_batch_size}, far "
+          "from converged: " + ", ".join(f"{n} {v}" for v, n in CLAIMS.loc[UNF, "verdict"]
+                                          .value_counts().items())
+          + "; they test the pipeline, not the paper's claim")
 RUN_CLAIMS = CLAIM_ROWS[CLAIM_ROWS["id"].isin(CLAIMS.loc[CLAIMS["verdict"] != "not run", "id"])]
 POWER = claims.power_table(RUN_CLAIMS, ITEMS, n_resamples=10_000, seed=seed)
 print("\n".join(claims.power_report(POWER, threshold=2.0)))
