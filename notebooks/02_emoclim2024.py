@@ -374,7 +374,8 @@ for r in CLAIMS.itertuples():
               f"(paper Δ {r.published_delta:+.2f})")
 UNF = CLAIMS["setting_a"].str.contains("(unfrozen)", regex=False) & (BUDGET.profile != "paper")
 if UNF.any():  # the unfrozen rows of this profile are a pipeline check (see the table notes)
-    print(f"{UNF.sum()} of these verdicts compare a CNN fine-tuned for {BUDGET.unfrozen_epochs} "
+    print(f"{UNF.sum()} of the {len(CLAIMS)} verdicts compare a CNN fine-tuned for "
+          f"{BUDGET.unfrozen_epochs} "
           f"epoch(s) of {BUDGET.unfrozen_batches} batches of {BUDGET.unfrozen_batch_size}, far "
           "from converged: " + ", ".join(f"{n} {v}" for v, n in CLAIMS.loc[UNF, "verdict"]
                                           .value_counts().items())
