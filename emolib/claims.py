@@ -82,6 +82,7 @@ __all__ = [
     "POWER_COLUMNS",
     "evaluate_claims",
     "summary_counts",
+    "summary_lines",
     "claims_table_markdown",
     "write_claims_table",
 ]
@@ -889,6 +890,30 @@ def summary_counts(df: pd.DataFrame, threshold: float = 0.0) -> dict[str, Any]:
     hits = [x is True or x is np.True_ for x in df.loc[eligible, "resolvable"]]
     counts["share_resolvable"] = float(np.mean(hits)) if hits else math.nan
     return counts
+
+
+def summary_lines(df: pd.DataFrame, *, threshold: float = 0.0, decimals: int = 3,
+                  unit: str = "") -> list[str]:
+    """Printable lines from an :func:`evaluate_claims` frame: the verdict counts and the
+    share of the claims with a published |Δ| ≥ ``threshold`` (``unit`` after it) that are
+    resolvable (:func:`summary_counts`), then one line per claim that was run and did not
+    hold, with A, B, Δ, its CI and the published Δ at ``decimals``.
+    Notebooks: 01_won2021, 02_emoclim2024."""
+    c = summary_counts(df, threshold=threshold)
+    lines = [f"{c['n_claims']} claims: {c['holds']} hold, {c['reversed']} reversed, "
+             f"{c['unresolved']} unresolved, {c['not run']} not run; resolvable: "
+             f"{c['share_resolvable']:.0%} of the {c['n_published']} with a published "
+             f"|Δ| ≥ {threshold:g}{unit}"]
+    d = decimals
+    for r in df.itertuples():
+        if r.verdict in ("holds", "not run"):
+            continue
+        pub = ("none given" if not np.isfinite(float(r.published_delta))
+               else f"{float(r.published_delta):+.{d}f}")
+        lines.append(f"- {r.verdict:10s} {r.id}: A {r.world_a:.{d}f} vs B {r.world_b:.{d}f}, "
+                     f"Δ {r.delta:+.{d}f} [{r.ci_low:+.{d}f}, {r.ci_high:+.{d}f}] "
+                     f"(paper Δ {pub})")
+    return lines
 
 
 def sample_scale(ci_low: float, ci_high: float, published_delta: float | None) -> float:

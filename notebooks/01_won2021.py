@@ -633,17 +633,7 @@ tables.show(CLAIMS, decimals=3, columns=["id", "metric", "published_delta", "del
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-counts = claims.summary_counts(CLAIMS, threshold=0.02)
-print(f"{counts['n_claims']} claims: {counts['holds']} hold, {counts['reversed']} reversed, "
-      f"{counts['unresolved']} unresolved, {counts['not run']} not run; resolvable: "
-      f"{counts['share_resolvable']:.0%} of the {counts['n_published']} with a published "
-      "|Δ| ≥ 0.02")
-for r in CLAIMS.itertuples():
-    if r.verdict == "holds":
-        continue
-    paper_delta = "none given" if np.isnan(r.published_delta) else f"{r.published_delta:+.3f}"
-    print(f"- {r.verdict:10s} {r.id}: A {r.world_a:.3f} vs B {r.world_b:.3f}, Δ {r.delta:+.3f} "
-          f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}] (paper Δ {paper_delta})")
+print("\n".join(claims.summary_lines(CLAIMS, threshold=0.02, decimals=3)))
 
 # %% [markdown]
 # **Power.** A claim the run cannot resolve needs a larger evaluation, but larger in what?

@@ -362,16 +362,7 @@ tables.show(CLAIMS, decimals=2, columns=["id", "metric", "published_delta", "del
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-counts = claims.summary_counts(CLAIMS, threshold=2.0)
-print(f"{counts['n_claims']} claims: {counts['holds']} hold, {counts['reversed']} reversed, "
-      f"{counts['unresolved']} unresolved, {counts['not run']} not run; resolvable: "
-      f"{counts['share_resolvable']:.0%} of the {counts['n_published']} with a published "
-      "|Δ| ≥ 2 points")
-for r in CLAIMS.itertuples():
-    if r.verdict not in ("holds", "not run"):
-        print(f"- {r.verdict:10s} {r.id}: A {r.world_a:.1f} vs B {r.world_b:.1f}, "
-              f"Δ {r.delta:+.1f} [{r.ci_low:+.1f}, {r.ci_high:+.1f}] "
-              f"(paper Δ {r.published_delta:+.2f})")
+print("\n".join(claims.summary_lines(CLAIMS, threshold=2.0, decimals=1, unit=" points")))
 UNF = CLAIMS["setting_a"].str.contains("(unfrozen)", regex=False) & (BUDGET.profile != "paper")
 if UNF.any():  # the unfrozen rows of this profile are a pipeline check (see the table notes)
     print(f"{UNF.sum()} of the {len(CLAIMS)} verdicts compare a CNN fine-tuned for "

@@ -416,6 +416,21 @@ def test_evaluate_claims_lists_every_missing_setting_at_once_or_skips(tmp_path):
     assert C.summary_counts(out)["not run"] == 3
 
 
+def test_summary_lines_by_hand():
+    df = pd.DataFrame({
+        "id": ["a", "b", "c", "d"], "verdict": ["holds", "reversed", "unresolved", "not run"],
+        "published_delta": [0.1, 0.05, np.nan, 0.3], "resolvable": [True, False, None, None],
+        "world_a": [0.5, 0.2, 0.4, np.nan], "world_b": [0.3, 0.4, 0.41, np.nan],
+        "delta": [0.2, -0.2, -0.01, np.nan], "ci_low": [0.1, -0.3, -0.05, np.nan],
+        "ci_high": [0.3, -0.1, 0.04, np.nan]})
+    lines = C.summary_lines(df, threshold=0.02, decimals=2, unit=" points")
+    assert lines == [
+        "4 claims: 1 hold, 1 reversed, 1 unresolved, 1 not run; resolvable: 50% of the 2 "
+        "with a published |Δ| ≥ 0.02 points",
+        "- reversed   b: A 0.20 vs B 0.40, Δ -0.20 [-0.30, -0.10] (paper Δ +0.05)",
+        "- unresolved c: A 0.40 vs B 0.41, Δ -0.01 [-0.05, +0.04] (paper Δ none given)"]
+
+
 # --------------------------------------------------------------------- output
 def _evaluated(tmp_path) -> pd.DataFrame:
     rng = np.random.default_rng(9)
