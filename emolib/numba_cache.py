@@ -39,9 +39,12 @@ __all__ = ["EAGER_MODULES", "lock_path", "prime_librosa"]
 
 log = logging.getLogger(__name__)
 
-#: librosa's modules whose import compiles cached generalised ufuncs (librosa 0.11)
+#: librosa's modules whose import compiles cached generalised ufuncs (librosa 0.11) and that
+#: emolib imports. ``librosa.beat`` compiles some too, but nothing in emolib imports it (and
+#: loading it costs 3.6 s per process): a module that starts using beat tracking must add it
+#: here (``tests/test_numba_cache.py`` checks).
 EAGER_MODULES: tuple[str, ...] = ("librosa.util.utils", "librosa.core.audio",
-                                  "librosa.core.pitch", "librosa.beat")
+                                  "librosa.core.pitch")
 
 
 def lock_path() -> Path:

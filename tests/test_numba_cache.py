@@ -120,3 +120,15 @@ def test_every_library_module_that_uses_librosa_primes_it():
                if p.name != "numba_cache.py" and uses.search(p.read_text(encoding="utf-8"))
                and "prime_librosa()" not in p.read_text(encoding="utf-8")]
     assert not missing, f"modules using librosa without numba_cache.prime_librosa(): {missing}"
+
+
+def test_beat_tracking_is_primed_if_used():
+    """librosa.beat is left out of EAGER_MODULES only as long as no module of emolib uses it."""
+    import re
+    from pathlib import Path
+
+    root = Path(numba_cache.__file__).resolve().parent
+    beat = re.compile(r"librosa\.beat\b|beat_track|librosa\.beat import|from librosa import beat")
+    users = [p.name for p in root.rglob("*.py")
+             if p.name != "numba_cache.py" and beat.search(p.read_text(encoding="utf-8"))]
+    assert not users or "librosa.beat" in numba_cache.EAGER_MODULES, users
