@@ -9,7 +9,8 @@ at the same time can leave the two halves from different processes, whose ABI ta
 match (numba issue #10128, open in numba 0.68); from then on *every* process that loads the
 cache crashes with a segmentation fault at its first peak picking, until the cache is
 deleted. Measured on this machine kind: two processes importing ``librosa.util`` together
-on an empty cache left it broken in 2 of 3 trials (``benchmarks/bench_numba_cache.py``).
+on an empty cache left it broken in 2 of 4 trials, 0 of 4 through the lock below
+(``benchmarks/bench_numba_cache.py``, RESULTS.md).
 It happens in practice: ``make test`` runs two processes side by side on a fresh install,
 and the emotion world's builder starts worker processes.
 
